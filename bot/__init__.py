@@ -1,0 +1,3 @@
+"""borgerbot: citizens' social-media inquiries, routed to departments and answered with approval."""
+
+__version__ = "0.1.0"

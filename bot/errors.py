@@ -1,0 +1,88 @@
+"""The one error tree of borgerbot.
+
+Callers key their behaviour on the type (retry, pause an account, tell the communication
+unit), never on message text. Messages are English, for IT staff; the Danish sentences
+users see live in `bot.texts`. No message ever carries a token or citizen text.
+"""
+
+from __future__ import annotations
+
+
+class BorgerbotError(Exception):
+    """Root of every error borgerbot raises on purpose."""
+
+
+class ConfigError(BorgerbotError):
+    """A configuration file or setting is wrong; points at the file and line when known."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.key = key
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        text = f"{where}{self.problem}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class PlatformError(BorgerbotError):
+    """A social platform refused or failed a call."""
+
+    def __init__(self, message: str, *, platform: str = "", account: str = "") -> None:
+        self.platform = platform
+        self.account = account
+        super().__init__(message)
+
+
+class RateLimited(PlatformError):
+    """The platform throttles us; wait `retry_after` seconds before calling again."""
+
+    def __init__(
+        self, message: str, *, retry_after: float, platform: str = "", account: str = ""
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, platform=platform, account=account)
+
+
+class PlatformUnavailable(PlatformError):
+    """5xx, timeout or a dropped connection: worth retrying with backoff."""
+
+
+class AuthExpired(PlatformError):
+    """The token is expired, revoked or lacks a permission: stop the account, tell people once."""
+
+
+class ObjectGone(PlatformError):
+    """The post, comment or conversation was deleted: record it, never retry."""
+
+
+class DuplicateRejected(PlatformError):
+    """The platform refused a reply as a duplicate of one already sent."""
+
+
+class ChatError(BorgerbotError):
+    """The chat platform (Slack) refused or failed a call."""
+
+
+class NotAllowed(BorgerbotError):
+    """A person lacks the role for an action (for example approving without being an officer)."""
+
+
+class InvalidTransition(BorgerbotError):
+    """An action does not fit the inquiry's current state (for example approving twice)."""

@@ -1,0 +1,222 @@
+"""The stored shape of borgerbot's world.
+
+Every time is stored in UTC and comes back timezone-aware, on SQLite as on PostgreSQL.
+The `Event` table is append-only: it is the audit trail of who did what, when.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and returns them aware, because SQLite forgets the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _enum(kind: type[enum.Enum], default: enum.Enum | None = None) -> Any:
+    """An enum stored as its plain string value, so adding a state needs no type migration."""
+    column_type = SAEnum(kind, native_enum=False, length=20, values_callable=_values)
+    if default is None:
+        return Field(sa_type=column_type)
+    return Field(default=default, sa_type=column_type, index=True)
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return [member.value for member in kind]
+
+
+def _time(nullable: bool = False, index: bool = False) -> Any:
+    """A UTC timestamp column; a required one defaults to the moment the row is made."""
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+class InquiryKind(str, enum.Enum):
+    """What the citizen wrote: a public comment, a reply in a comment thread, a DM or a mention."""
+
+    COMMENT = "comment"
+    REPLY = "reply"
+    MESSAGE = "message"
+    MENTION = "mention"
+
+
+class InquiryState(str, enum.Enum):
+    """Where an inquiry is in its life; only `bot.workflow` moves it."""
+
+    RECEIVED = "received"  # stored, not yet in chat
+    POSTED = "posted"  # shown in its department's channel
+    DRAFTED = "drafted"  # a draft awaits the communication unit's approval
+    SENDING = "sending"  # approved; the reply is on its way to the platform
+    ANSWERED = "answered"  # the platform accepted our reply (or we answered on the platform)
+    CLOSED = "closed"  # closed without a reply (no reply needed, deleted, moved away)
+    SEND_FAILED = "send_failed"  # the platform refused the reply; a person must decide
+
+
+OPEN_STATES = (
+    InquiryState.RECEIVED,
+    InquiryState.POSTED,
+    InquiryState.DRAFTED,
+    InquiryState.SENDING,
+    InquiryState.SEND_FAILED,
+)
+
+
+class Inquiry(SQLModel, table=True):
+    """One citizen comment, reply, message or mention, exactly once per platform item."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_inquiry_platform_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20, index=True)
+    account: str = Field(max_length=100)
+    external_id: str = Field(max_length=200)
+    kind: InquiryKind = _enum(InquiryKind)
+    author_name: str = Field(default="", max_length=200)
+    author_id: str = Field(default="", max_length=200)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    post_id: str | None = Field(default=None, max_length=200)
+    post_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    conversation_id: str | None = Field(default=None, max_length=200)
+    permalink: str | None = Field(default=None, max_length=500)
+    reply_target: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = _time()
+    received_at: datetime = _time()
+    route: str = Field(max_length=50, index=True)
+    urgent: bool = False
+    no_reply_needed: bool = False
+    journal_required: bool = False
+    routing_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    deadline_at: datetime | None = _time(nullable=True, index=True)
+    state: InquiryState = _enum(InquiryState, InquiryState.RECEIVED)
+    chat_channel: str | None = Field(default=None, max_length=100)
+    chat_ts: str | None = Field(default=None, max_length=50, index=True)
+    approval_ts: str | None = Field(default=None, max_length=50, index=True)
+    reply_external_id: str | None = Field(default=None, max_length=200)
+    answered_at: datetime | None = _time(nullable=True)
+    updated_at: datetime = _time()
+
+
+class Draft(SQLModel, table=True):
+    """A proposed answer written in chat; the newest one is what the officers decide on."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
+    author: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(default="thread", max_length=20)  # thread, modal, direct
+    chat_ts: str | None = Field(default=None, max_length=50)
+    created_at: datetime = _time()
+
+
+class DecisionKind(str, enum.Enum):
+    APPROVED = "approved"
+    EDITED = "edited"
+    REJECTED = "rejected"
+
+
+class Decision(SQLModel, table=True):
+    """A communication officer's approval, edit-and-approval or rejection of a draft."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
+    draft_id: int | None = Field(default=None, foreign_key="draft.id")
+    decided_by: str = Field(max_length=100)
+    kind: DecisionKind = _enum(DecisionKind)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _time()
+
+
+class ReplyState(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Reply(SQLModel, table=True):
+    """The approved answer on its way to the citizen; one per approval, sent at most once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
+    decision_id: int = Field(foreign_key="decision.id", unique=True)
+    idempotency_key: str = Field(max_length=100, unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    state: ReplyState = _enum(ReplyState, ReplyState.PENDING)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    external_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _time()
+    sent_at: datetime | None = _time(nullable=True)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder or escalation that was due; the unique key makes each one happen once."""
+
+    __table_args__ = (UniqueConstraint("inquiry_id", "kind", name="uq_reminder_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
+    kind: str = Field(max_length=50)
+    due_at: datetime = _time()
+    sent_at: datetime | None = _time(nullable=True)
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit trail: every state change and every refused action."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int | None = Field(default=None, foreign_key="inquiry.id", index=True)
+    at: datetime = _time(index=True)
+    actor: str = Field(max_length=100)  # a Slack user id, "system" or "platform:<name>"
+    action: str = Field(max_length=50)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class PollCursor(SQLModel, table=True):
+    """How far one stream of one account has been read; moved only with what it covers."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=100)
+    stream: str = Field(primary_key=True, max_length=50)
+    position: str = Field(default="", max_length=500)
+    updated_at: datetime = _time()
+
+
+class AccountStatus(SQLModel, table=True):
+    """Why an account is paused (throttled) or stopped (token expired); polled only when clear."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=100)
+    paused_until: datetime | None = _time(nullable=True)
+    stopped_reason: str = Field(default="", max_length=500)
+    updated_at: datetime = _time()

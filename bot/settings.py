@@ -1,0 +1,99 @@
+"""Runtime settings, read from `BORGERBOT_*` environment variables and an optional `.env`.
+
+Secrets are `SecretStr` so they never show up in a repr, a log line or an error message,
+and they are only ever read from the environment: the YAML files hold no tokens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """Settings failed validation; the message lists every wrong variable in plain English."""
+
+
+class Settings(BaseSettings):
+    """Everything an installation configures outside the rules file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BORGERBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///borgerbot.db",
+        description="SQLAlchemy URL; sqlite:///file.db or postgresql+psycopg://user@host/db",
+    )
+    rules_file: Path = Field(default=Path("routing_rules.yaml"))
+    accounts_file: Path | None = Field(
+        default=None, description="YAML file of social accounts; defaults to the rules file"
+    )
+    timezone: str = "Europe/Copenhagen"
+    log_level: str = "INFO"
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_mode: str = Field(default="socket", description="socket or http")
+    http_port: int = Field(default=3000, ge=1, le=65535)
+
+    facebook_api_url: str = "https://graph.facebook.com/v25.0/"
+    instagram_api_url: str = "https://graph.instagram.com/v25.0/"
+    linkedin_api_url: str = "https://api.linkedin.com/"
+    x_api_url: str = "https://api.x.com/2/"
+
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    front_end: str = Field(
+        default="handlers.app:build_app",
+        description="module:attribute of the chat front end, resolved at start",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Copenhagen") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("use sqlite:///path.db or postgresql+psycopg://user@host/db")
+        return value
+
+    @field_validator("slack_mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if value not in ("socket", "http"):
+            raise ValueError("must be 'socket' (Socket Mode) or 'http' (Events API over HTTP)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, turning pydantic's report into one line per wrong variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "BORGERBOT_" + "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,112 @@
+"""Engine, sessions and schema upgrades for SQLite (default) and PostgreSQL (production).
+
+Schema changes go through Alembic only; `open_store` applies pending migrations so every
+command that needs the database can simply ask for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, create_engine, select
+
+from bot.models import Event, Inquiry
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for the backend: SQLite gets WAL and foreign keys, PostgreSQL a pool check."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config that needs no alembic.ini: the script location ships in the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply every pending migration; safe to call on an up-to-date database."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Store:
+    """The database of one installation: hands out sessions and does the few guarded writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends cleanly and rolls back otherwise."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def insert_inquiry_once(self, session: Session, inquiry: Inquiry) -> Inquiry | None:
+        """Insert unless (platform, external id) is already stored; None means it was a repeat.
+
+        A savepoint keeps a duplicate from spoiling the surrounding transaction, so a batch
+        of polled items can be stored together with the cursor that covers them.
+        """
+        existing = session.exec(
+            select(Inquiry.id).where(
+                Inquiry.platform == inquiry.platform, Inquiry.external_id == inquiry.external_id
+            )
+        ).first()
+        if existing is not None:
+            return None
+        try:
+            with session.begin_nested():
+                session.add(inquiry)
+                session.flush()
+        except IntegrityError:
+            return None
+        return inquiry
+
+    @staticmethod
+    def record(
+        session: Session,
+        action: str,
+        *,
+        actor: str = "system",
+        inquiry_id: int | None = None,
+        **detail: Any,
+    ) -> Event:
+        """Append one audit event in the caller's transaction."""
+        entry = Event(inquiry_id=inquiry_id, actor=actor, action=action, detail=detail)
+        session.add(entry)
+        return entry
+
+
+def open_store(url: str) -> Store:
+    """Connect, bring the schema up to date and return the store."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return Store(engine)

@@ -1,0 +1,1 @@
+"""Chat-side listeners: translate Slack payloads into calls on `bot.workflow`."""

@@ -1,0 +1,66 @@
+"""Shared fixtures: a fresh database on SQLite and, where available, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from bot.store import Store, make_engine, upgrade
+
+POSTGRES_URL = os.environ.get("BORGERBOT_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("BORGERBOT_REQUIRE_POSTGRES") == "1"
+REPO = Path(__file__).resolve().parent.parent
+RULES_FILE = REPO / "routing_rules.yaml"
+DEV_SET = REPO.parent / "shared" / "data" / "routing-dev.jsonl"
+
+
+def _postgres_store() -> Iterator[Store]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("BORGERBOT_REQUIRE_POSTGRES=1 but BORGERBOT_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL half skipped: set BORGERBOT_TEST_POSTGRES_URL to run it")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = _engine_in_schema(schema)
+    try:
+        upgrade(engine)
+        yield Store(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _engine_in_schema(schema: str) -> Engine:
+    """Each test gets its own schema, so parallel or aborted runs never see each other's rows."""
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return make_engine(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty database; every storage test runs once per backend."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'borgerbot.db'}")
+        upgrade(engine)
+        yield Store(engine)
+        engine.dispose()
+    else:
+        yield from _postgres_store()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated SQLite database, for tests whose subject is not the storage backend."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'borgerbot.db'}")
+    upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
