@@ -1,0 +1,69 @@
+"""What the workflow asks of a chat platform, independent of Slack or Teams.
+
+The workflow hands over plain views (`InquiryView`) and the gateway renders them; no
+Block Kit or Adaptive Card ever appears outside `bot/chat/<platform>*`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """A message in chat: its channel and timestamp id (Slack's `ts`)."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class InquiryView:
+    """Everything a card shows about one inquiry. Text fields hold raw citizen text:
+    the gateway masks CPR numbers, escapes and shortens it, never the caller."""
+
+    inquiry_id: int
+    platform: str
+    kind: str
+    author_name: str
+    text: str
+    post_text: str | None
+    permalink: str | None
+    route_id: str
+    route_name: str
+    reasons: tuple[str, ...]
+    urgent: bool
+    no_reply_needed: bool
+    deadline_at: datetime | None
+    now: datetime
+    state: str
+    status_lines: tuple[str, ...] = ()  # Danish lines such as "Udkast af <@U1>, afventer godkendelse"
+    draft_text: str | None = None
+    draft_author: str | None = None
+    reply_permalink: str | None = None
+    actions: tuple[str, ...] = ()  # which buttons to show, e.g. ("draft", "move", "no_reply")
+    route_choices: tuple[tuple[str, str], ...] = field(default=())  # (route id, display name)
+
+
+class ChatGateway(Protocol):
+    """The chat operations the workflow needs. Implementations raise `bot.errors.ChatError`."""
+
+    def post_inquiry(self, channel: str, view: InquiryView) -> ChatRef:
+        """Post the department card for a new (or moved) inquiry."""
+
+    def post_approval(self, channel: str, view: InquiryView) -> ChatRef:
+        """Post the approval request (inquiry plus draft) in the communication unit's channel."""
+
+    def update(self, ref: ChatRef, view: InquiryView, *, approval: bool = False) -> None:
+        """Redraw an existing card or approval request with the view's current state."""
+
+    def post_in_thread(self, ref: ChatRef, text: str) -> ChatRef:
+        """A plain Danish message in the thread of `ref` (reminders, rejections, failures)."""
+
+    def notify(self, channel: str, text: str) -> ChatRef:
+        """A plain Danish message in a channel (escalations, operator notices)."""
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """A message only `user` sees (polite refusals)."""
