@@ -117,6 +117,7 @@ class Inquiry(SQLModel, table=True):
     journal_required: bool = False
     routing_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     deadline_at: datetime | None = _time(nullable=True, index=True)
+    next_reminder_at: datetime | None = _time(nullable=True, index=True)
     state: InquiryState = _enum(InquiryState, InquiryState.RECEIVED)
     chat_channel: str | None = Field(default=None, max_length=100)
     chat_ts: str | None = Field(default=None, max_length=50, index=True)
@@ -173,6 +174,7 @@ class Reply(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     state: ReplyState = _enum(ReplyState, ReplyState.PENDING)
     attempts: int = 0
+    claimed_until: datetime | None = _time(nullable=True)
     last_error: str = Field(default="", max_length=500)
     external_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _time()

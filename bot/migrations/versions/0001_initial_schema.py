@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 12:27:26.496594
+Create Date: 2026-11-24 12:31:21.382898
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.models  # noqa: F401  (UTCDateTime is referenced below)
+
 
 
 revision = '0001'
@@ -52,6 +53,7 @@ def upgrade() -> None:
     sa.Column('journal_required', sa.Boolean(), nullable=False),
     sa.Column('routing_reasons', sa.JSON(), nullable=True),
     sa.Column('deadline_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_reminder_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('state', sa.Enum('received', 'posted', 'drafted', 'sending', 'answered', 'closed', 'send_failed', name='inquirystate', native_enum=False, length=20), nullable=False),
     sa.Column('chat_channel', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('chat_ts', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
@@ -66,6 +68,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_inquiry_approval_ts'), ['approval_ts'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiry_chat_ts'), ['chat_ts'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiry_deadline_at'), ['deadline_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inquiry_next_reminder_at'), ['next_reminder_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiry_platform'), ['platform'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiry_route'), ['route'], unique=False)
         batch_op.create_index(batch_op.f('ix_inquiry_state'), ['state'], unique=False)
@@ -143,6 +146,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('state', sa.Enum('pending', 'sent', 'failed', name='replystate', native_enum=False, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('claimed_until', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
@@ -189,6 +193,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inquiry_state'))
         batch_op.drop_index(batch_op.f('ix_inquiry_route'))
         batch_op.drop_index(batch_op.f('ix_inquiry_platform'))
+        batch_op.drop_index(batch_op.f('ix_inquiry_next_reminder_at'))
         batch_op.drop_index(batch_op.f('ix_inquiry_deadline_at'))
         batch_op.drop_index(batch_op.f('ix_inquiry_chat_ts'))
         batch_op.drop_index(batch_op.f('ix_inquiry_approval_ts'))
