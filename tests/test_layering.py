@@ -17,6 +17,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                      "bot.platforms.linkedin", "bot.platforms.x", "bot.sandbox"),
     "bot.polling": ("bot.chat",),
     "bot.reminders": ("bot.chat",),
+    "bot.scheduler": ("bot.workflow", "bot.store", "bot.models", "bot.platforms", "bot.chat",
+                      "bot.routing", "bot.rules", "bot.deadlines", "bot.cli"),
     "bot.chat": ("bot.workflow", "bot.store", "bot.models"),
     "bot.platforms": ("bot.store", "bot.models", "bot.workflow", "bot.routing", "bot.chat"),
     "bot.rules": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
