@@ -190,6 +190,7 @@ class Reminder(SQLModel, table=True):
     inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
     kind: str = Field(max_length=50)
     due_at: datetime = _time()
+    claimed_until: datetime | None = _time(nullable=True)
     sent_at: datetime | None = _time(nullable=True)
 
 
