@@ -102,6 +102,12 @@ class DeadlinePolicy:
             return start + duration
         return self.calendar.add_business_time(start, duration)
 
+    def nudge_at(self, start: datetime, wait: timedelta, urgent: bool) -> datetime:
+        """Like `advance`, but a reminder that lands on closing time waits for the next
+        opening, when someone is there to read it."""
+        at = self.advance(start, wait, urgent)
+        return at if urgent else self.calendar.next_open(at)
+
     def span(self, start: datetime, end: datetime, urgent: bool) -> timedelta:
         """Time from `start` to `end` on the clock that urgency selects."""
         if urgent:
@@ -152,7 +158,7 @@ def reminder_schedule(
         offset = point.offset_in(window)
         if offset is None:
             continue
-        at = policy.advance(received_at, offset, urgent)
+        at = policy.nudge_at(received_at, offset, urgent)
         if at not in taken and at < due_at:
             taken.add(at)
             schedule.append(ScheduledReminder(point.kind, at))
@@ -164,7 +170,7 @@ def reminder_schedule(
 def approval_reminder_at(policy: DeadlinePolicy, drafted_at: datetime, urgent: bool) -> datetime:
     """When to remind the communication unit that a draft still awaits approval."""
     wait = policy.approval_after_urgent if urgent else policy.approval_after
-    return policy.advance(drafted_at, wait, urgent)
+    return policy.nudge_at(drafted_at, wait, urgent)
 
 
 def followup_due_at(policy: DeadlinePolicy, holding_reply_at: datetime) -> datetime:
