@@ -1,0 +1,175 @@
+"""`ChatGateway` over slack_sdk's `WebClient`: renders views with `slack_blocks`, posts them,
+and turns every Slack failure into `bot.errors.ChatError`.
+
+Two of Slack's limits are handled here so no caller has to think about them: a 429 is
+waited out for its Retry-After (a few times, then it becomes a `ChatError`), and
+`chat.postMessage` is paced per channel (about one message a second) by reserving a time
+slot per channel, so a burst in one department's channel never delays another's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web import SlackResponse
+
+from bot import privacy
+from bot.chat import slack_blocks
+from bot.chat.base import ChatRef, InquiryView
+from bot.errors import ChatError
+
+log = logging.getLogger(__name__)
+
+
+class SlackCallFailed(ChatError):
+    """Slack answered `ok: false`; `code` is Slack's error string (e.g. `channel_not_found`)."""
+
+    def __init__(self, method: str, code: str) -> None:
+        self.method = method
+        self.code = code
+        super().__init__(f"Slack {method} failed: {code}")
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A person's message in an inquiry's thread (the newest one is the draft)."""
+
+    user: str
+    text: str
+    ts: str
+
+
+class ChannelPacer:
+    """Hands out posting slots per channel; only callers for the same channel wait."""
+
+    def __init__(self, interval: float, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next_slot: dict[str, float] = {}
+        self._guard = threading.Lock()
+
+    def wait_turn(self, channel: str) -> None:
+        with self._guard:
+            now = self._clock()
+            slot = max(now, self._next_slot.get(channel, now))
+            self._next_slot[channel] = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class SlackGateway:
+    """The workflow's view of Slack. Texts handed to the plain-message methods are our own
+    Danish mrkdwn (from `bot.texts`); they are still CPR-masked on the way out."""
+
+    def __init__(self, client: WebClient, *, messages_per_second: float = 1.0,
+                 max_rate_limit_waits: int = 3, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._client = client
+        self._sleep = sleep
+        self._max_waits = max_rate_limit_waits
+        self._pacer = ChannelPacer(1.0 / messages_per_second, clock, sleep)
+
+    def post_inquiry(self, channel: str, view: InquiryView) -> ChatRef:
+        return self._post(channel, slack_blocks.inquiry_card(view))
+
+    def post_approval(self, channel: str, view: InquiryView) -> ChatRef:
+        return self._post(channel, slack_blocks.approval_request(view))
+
+    def update(self, ref: ChatRef, view: InquiryView, *, approval: bool = False) -> None:
+        render = slack_blocks.approval_request if approval else slack_blocks.inquiry_card
+        self._call(self._client.chat_update, channel=ref.channel, ts=ref.ts, **render(view))
+
+    def post_in_thread(self, ref: ChatRef, text: str) -> ChatRef:
+        return self._post(ref.channel, self._plain(text), thread_ts=ref.ts)
+
+    def notify(self, channel: str, text: str) -> ChatRef:
+        return self._post(channel, self._plain(text))
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        self._call(self._client.chat_postEphemeral, channel=channel, user=user, **self._plain(text))
+
+    def open_modal(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal built by `slack_blocks`; returns Slack's view id."""
+        response = self._call(self._client.views_open, trigger_id=trigger_id, view=view)
+        return str(response["view"]["id"])
+
+    def permalink(self, ref: ChatRef) -> str:
+        response = self._call(self._client.chat_getPermalink, channel=ref.channel,
+                              message_ts=ref.ts)
+        return str(response["permalink"])
+
+    def usergroup_members(self, usergroup: str) -> frozenset[str]:
+        response = self._call(self._client.usergroups_users_list, usergroup=usergroup)
+        return frozenset(response["users"])
+
+    def display_name(self, user: str) -> str:
+        """The name colleagues know a person by (for sign-offs and timelines)."""
+        profile = self._call(self._client.users_info, user=user)["user"]
+        details = profile.get("profile", {})
+        return str(details.get("display_name") or details.get("real_name")
+                   or profile.get("real_name") or profile.get("name") or user)
+
+    def latest_human_reply(self, ref: ChatRef) -> ThreadReply | None:
+        """The newest message a person (not a bot) wrote in the thread under `ref`."""
+        newest: ThreadReply | None = None
+        cursor = ""
+        while True:
+            page = self._call(self._client.conversations_replies, channel=ref.channel,
+                              ts=ref.ts, cursor=cursor or None, limit=200)
+            for message in page["messages"]:
+                if message.get("ts") == ref.ts or message.get("bot_id") or message.get("subtype"):
+                    continue
+                if newest is None or float(message["ts"]) > float(newest.ts):
+                    newest = ThreadReply(message.get("user", ""), message.get("text", ""),
+                                         message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor", "")
+            if not cursor:
+                return newest
+
+    @staticmethod
+    def _plain(text: str) -> dict[str, Any]:
+        return {"text": privacy.shorten(slack_blocks.trusted(text), slack_blocks.FALLBACK_TEXT, "…")}
+
+    def _post(self, channel: str, message: dict[str, Any], **extra: Any) -> ChatRef:
+        self._pacer.wait_turn(channel)
+        response = self._call(self._client.chat_postMessage, channel=channel, unfurl_links=False,
+                              unfurl_media=False, **message, **extra)
+        log.info("posted to slack channel=%s ts=%s", response["channel"], response["ts"])
+        return ChatRef(str(response["channel"]), str(response["ts"]))
+
+    def _call(self, method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+        name = method.__name__
+        waits = 0
+        while True:
+            try:
+                return method(**arguments)
+            except SlackApiError as exc:
+                if exc.response.status_code != 429 or waits >= self._max_waits:
+                    raise SlackCallFailed(name, str(exc.response.get("error", "unknown"))) from None
+                waits += 1
+                delay = _retry_after(exc.response.headers)
+                log.warning("slack rate limit on %s; waiting %.1f s", name, delay)
+                self._sleep(delay)
+            except (SlackClientError, OSError) as exc:
+                raise ChatError(f"Slack {name} unreachable: {type(exc).__name__}") from None
+
+
+def _retry_after(headers: Any) -> float:
+    """Slack's Retry-After in seconds; one second when missing or unreadable."""
+    for key, value in dict(headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                return 1.0
+    return 1.0

@@ -1,0 +1,304 @@
+"""A fake Slack Web API on loopback, for tests and `make demo`.
+
+Point slack_sdk's `WebClient(base_url=fake.base_url)` at it. It answers like Slack: HTTP
+200 with `{"ok": false, "error": ...}` for failures, 429 with `Retry-After` when throttling,
+JSON or form bodies alike. Tests arrange the world (`add_channel`, `add_user`,
+`add_usergroup`), inject failures (`fail_next`, `limit_posts_per_channel`) and then read
+what people would see (`history`, `thread`, `ephemerals`, `views`). Imports nothing from bot.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from bot.sandbox.slack_workspace import (APP_ID, BOT_ID, BOT_USER, Args, Channel, SlackFailure,
+                                         Workspace)
+
+JSON_FIELDS = ("blocks", "view", "metadata", "attachments")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call as the fake received it."""
+
+    method: str
+    args: Args
+    at: float
+
+
+@dataclass
+class _Injected:
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int
+
+
+class FakeSlack:
+    """One workspace behind a `ThreadingHTTPServer` on 127.0.0.1, port chosen by the OS."""
+
+    def __init__(self, *, bot_token: str = "xoxb-test", clock: Callable[[], float] = time.time,
+                 team_id: str = "T1") -> None:
+        self.bot_token = bot_token
+        self.clock = clock
+        self.team_id = team_id
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self.reset()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def root_url(self) -> str:
+        assert self._server, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        """For `WebClient(base_url=...)`; the trailing slash matters to urljoin."""
+        return f"{self.root_url}/api/"
+
+    def reset(self) -> None:
+        """Forget everything: an empty workspace with only the bot user in it."""
+        with self._lock:
+            self.workspace = Workspace(self.clock, self.team_id)
+            self.calls: list[Call] = []
+            self.hook_posts: list[tuple[str, Any]] = []
+            self._injected: dict[str, list[_Injected]] = {}
+            self._post_interval: float | None = None
+            self._last_post: dict[str, float] = {}
+            self.add_user(BOT_USER, "borgerbot", is_bot=True)
+
+    # --- arranging the world ---------------------------------------------------------------
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False,
+                    members: tuple[str, ...] = (), bot_member: bool = True,
+                    archived: bool = False) -> None:
+        everyone = set(members) | ({BOT_USER} if bot_member else set())
+        with self._lock:
+            self.workspace.channels[channel_id] = Channel(channel_id, name, private, archived,
+                                                          everyone)
+
+    def add_user(self, user_id: str, name: str, *, real_name: str = "", display_name: str = "",
+                 is_bot: bool = False, deleted: bool = False, tz: str = "Europe/Copenhagen") -> None:
+        profile = {"display_name": display_name, "real_name": real_name or name}
+        with self._lock:
+            self.workspace.users[user_id] = {
+                "id": user_id, "team_id": self.team_id, "name": name, "deleted": deleted,
+                "real_name": real_name or name, "tz": tz, "is_bot": is_bot, "profile": profile}
+
+    def add_usergroup(self, group_id: str, members: tuple[str, ...]) -> None:
+        with self._lock:
+            self.workspace.usergroups[group_id] = list(members)
+
+    def say(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Args:
+        """A person writes in Slack; returns the stored message, the body of its `message` event."""
+        with self._lock:
+            found = self.workspace.channel({"channel": channel}, member=user)
+            return self.workspace.add_human_message(found, user, text, thread_ts) | {
+                "channel": found.id}
+
+    def new_trigger_id(self) -> str:
+        """A trigger id as Slack puts in a click or command; single use, 3 s of fake time."""
+        with self._lock:
+            return self.workspace.new_trigger()
+
+    def new_response_url(self) -> str:
+        with self._lock:
+            return f"{self.root_url}/hooks/{self.workspace.new_id('R')}"
+
+    # --- failure injection -----------------------------------------------------------------
+
+    def fail_next(self, method: str, error: str, *, times: int = 1, status: int = 200,
+                  retry_after: int | None = None) -> None:
+        """The next `times` calls to `method` fail; `status=429` with `retry_after` throttles."""
+        with self._lock:
+            self._injected.setdefault(method, []).append(
+                _Injected(error, status, retry_after, times))
+
+    def limit_posts_per_channel(self, per_second: float | None) -> None:
+        """Slack's posting limit (about 1/s per channel), scalable for load tests; None = off."""
+        with self._lock:
+            self._post_interval = 1.0 / per_second if per_second else None
+            self._last_post.clear()
+
+    # --- reading what people see -----------------------------------------------------------
+
+    def history(self, channel: str) -> list[Args]:
+        """Top-level messages, oldest first."""
+        with self._lock:
+            messages = self.workspace.channels[channel].messages.values()
+            return [copy.deepcopy(m) for m in sorted(messages, key=lambda m: m["ts"])
+                    if m.get("thread_ts", m["ts"]) == m["ts"]]
+
+    def thread(self, channel: str, ts: str) -> list[Args]:
+        """The replies under `ts`, oldest first (the parent excluded)."""
+        with self._lock:
+            messages = self.workspace.channels[channel].messages.values()
+            return [copy.deepcopy(m) for m in sorted(messages, key=lambda m: m["ts"])
+                    if m.get("thread_ts") == ts and m["ts"] != ts]
+
+    def message(self, channel: str, ts: str) -> Args:
+        with self._lock:
+            return copy.deepcopy(self.workspace.channels[channel].messages[ts])
+
+    def versions(self, channel: str, ts: str) -> list[Args]:
+        """Every version of a bot message: as posted, then after each `chat.update`."""
+        with self._lock:
+            return copy.deepcopy(self.workspace.versions.get((channel, ts), []))
+
+    @property
+    def ephemerals(self) -> list[Args]:
+        with self._lock:
+            return copy.deepcopy(self.workspace.ephemerals)
+
+    @property
+    def views(self) -> dict[str, Args]:
+        with self._lock:
+            return copy.deepcopy(self.workspace.views)
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def handle(self, method: str, args: Args, token: str | None) -> tuple[int, Args, dict[str, str]]:
+        """One API call → (HTTP status, JSON body, extra headers)."""
+        with self._lock:
+            args = {k: v for k, v in args.items() if k not in ("token", "team_id")}
+            self.calls.append(Call(method, copy.deepcopy(args), self.clock()))
+            try:
+                body = self._dispatch(method, args, token)
+            except SlackFailure as failure:
+                return _failure(failure)
+            return 200, {"ok": True, **body}, {}
+
+    def _dispatch(self, method: str, args: Args, token: str | None) -> Args:
+        if not token:
+            raise SlackFailure("not_authed")
+        if token != self.bot_token:
+            raise SlackFailure("invalid_auth")
+        self._raise_injected(method)
+        if method == "auth.test":
+            return {"url": "https://fake.slack.local/", "team": "Fake Kommune", "user": "borgerbot",
+                    "team_id": self.team_id, "user_id": BOT_USER, "bot_id": BOT_ID,
+                    "app_id": APP_ID, "is_enterprise_install": False}
+        handler = getattr(self.workspace, method.replace(".", "_"), None)
+        if handler is None or method.startswith("_"):
+            raise SlackFailure("unknown_method")
+        if method == "chat.postMessage":
+            self._throttle_posts(str(args.get("channel", "")))
+        result: Args = handler(args)
+        return result
+
+    def _raise_injected(self, method: str) -> None:
+        queue = self._injected.get(method)
+        if not queue:
+            return
+        injected = queue[0]
+        injected.remaining -= 1
+        if injected.remaining <= 0:
+            queue.pop(0)
+        raise SlackFailure(injected.error, status=injected.status, retry_after=injected.retry_after)
+
+    def _throttle_posts(self, channel: str) -> None:
+        if self._post_interval is None:
+            return
+        now = self.clock()
+        last = self._last_post.get(channel)
+        if last is not None and now - last < self._post_interval:
+            wait = self._post_interval - (now - last)
+            raise SlackFailure("ratelimited", status=429, retry_after=max(1, round(wait)))
+        self._last_post[channel] = now
+
+    @contextmanager
+    def running(self) -> Iterator[FakeSlack]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+
+def _failure(failure: SlackFailure) -> tuple[int, Args, dict[str, str]]:
+    body: Args = {"ok": False, "error": failure.code}
+    if failure.messages:
+        body["response_metadata"] = {"messages": failure.messages}
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    return failure.status, body, headers
+
+
+def _parse_args(raw: bytes, content_type: str, query: str) -> Args:
+    args: Args = {k: v[-1] for k, v in parse_qs(query).items()}
+    text = raw.decode("utf-8") if raw else ""
+    if "json" in content_type and text:
+        args.update(json.loads(text))
+    elif text:
+        args.update({k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()})
+    for name in JSON_FIELDS:
+        if isinstance(args.get(name), str) and args[name][:1] in ("[", "{"):
+            args[name] = json.loads(args[name])
+    return args
+
+
+def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self._serve()
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if url.path.startswith("/hooks/"):
+                with fake._lock:
+                    fake.hook_posts.append((url.path, json.loads(raw or b"null")))
+                self._reply(200, b"ok", "text/plain", {})
+                return
+            try:
+                args = _parse_args(raw, self.headers.get("Content-Type", ""), url.query)
+            except ValueError:
+                self._reply(200, b'{"ok":false,"error":"invalid_json"}', "application/json", {})
+                return
+            auth = self.headers.get("Authorization", "")
+            token = auth.removeprefix("Bearer ").strip() or args.get("token")
+            status, body, headers = fake.handle(url.path.rsplit("/", 1)[-1], args, token)
+            self._reply(status, json.dumps(body).encode(), "application/json", headers)
+
+        def _reply(self, status: int, body: bytes, content_type: str,
+                   headers: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silence the default stderr access log; tests read `fake.calls` instead."""
+
+    return Handler

@@ -1,0 +1,330 @@
+"""Every Danish sentence borgerbot shows people, in one file the communication unit can review.
+
+Plain Danish (klarsprog), "du" to the reader, short active sentences. Arguments that end up
+inside Slack mrkdwn (names, comments, reasons) must already be made safe by the caller with
+`bot.privacy` (escaped, CPR-masked); mentions such as `<@U123>` are passed in ready-made.
+This module imports nothing from borgerbot so it can be read and tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+          "september", "oktober", "november", "december")
+PLATFORMS = {"facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "x": "X"}
+KINDS = {"comment": "Kommentar", "reply": "Svar i en kommentartråd",
+         "message": "Privat besked", "mention": "Omtale"}
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+# --- Time -------------------------------------------------------------------------------
+
+
+def clock(moment: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """Danish clock notation: "kl. 9.05"."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"kl. {local.hour}.{local.minute:02d}"
+
+
+def day_name(moment: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """"i dag", "i morgen", "i går", a weekday within the week, else "tirsdag den 12. maj"."""
+    zone = ZoneInfo(tz)
+    day, today = moment.astimezone(zone).date(), now.astimezone(zone).date()
+    relative = {0: "i dag", 1: "i morgen", -1: "i går"}.get((day - today).days)
+    if relative:
+        return relative
+    weekday = WEEKDAYS[day.weekday()]
+    if abs((day - today).days) < 7:
+        return weekday
+    return f"{weekday} den {day.day}. {MONTHS[day.month - 1]}"
+
+
+def duration(span: timedelta) -> str:
+    """A rounded-down span for people: "3 t 40 min", "2 dage 3 t", "under 1 min"."""
+    minutes = int(abs(span.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        parts = [f"{days} dag" if days == 1 else f"{days} dage"] + ([f"{hours} t"] if hours else [])
+    elif hours:
+        parts = [f"{hours} t"] + ([f"{minutes} min"] if minutes else [])
+    else:
+        parts = [f"{minutes} min" if minutes else "under 1 min"]
+    return " ".join(parts)
+
+
+def deadline_line(due: datetime | None, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """"Svar senest tirsdag kl. 14.30 (om 3 t 40 min)", or how late the answer already is."""
+    if due is None:
+        return "Ingen svarfrist"
+    when = f"{day_name(due, now, tz)} {clock(due, tz)}"
+    if due > now:
+        return f"Svar senest {when} (om {duration(due - now)})"
+    return f"⚠️ Svarfristen er overskredet med {duration(now - due)} (fristen var {when})"
+
+
+# --- The inquiry card -------------------------------------------------------------------
+
+
+def kind_label(platform: str, kind: str) -> str:
+    """"Kommentar på Facebook"."""
+    return f"{KINDS.get(kind, 'Henvendelse')} på {PLATFORMS.get(platform, platform.title())}"
+
+
+def card_header(platform: str, kind: str, urgent: bool) -> str:
+    return f"{'🚨 Haster' if urgent else 'Ny henvendelse'}: {kind_label(platform, kind)}"
+
+
+def approval_header(platform: str, kind: str) -> str:
+    return f"Udkast til godkendelse: {kind_label(platform, kind)}"
+
+
+def author_wrote(author: str) -> str:
+    return f"*{author}* skrev:" if author else "En borger skrev:"
+
+
+def under_post(post: str) -> str:
+    return f"Skrevet under opslaget: {post}"
+
+
+def link_to_original() -> str:
+    return "Se henvendelsen på platformen"
+
+
+def read_everything() -> str:
+    return "Læs hele teksten"
+
+
+def shortened_marker() -> str:
+    return " … (forkortet)"
+
+
+def routed_because(route_name: str, reasons: Sequence[str]) -> str:
+    if not reasons:
+        return f"Sendt til *{route_name}*, fordi ingen regel passede bedre."
+    return f"Sendt til *{route_name}*, fordi: {'; '.join(reasons)}"
+
+
+def urgent_notice() -> str:
+    return "🚨 *Haster:* Henvendelsen kan handle om fare eller en krise. Er der fare for liv: ring 112."
+
+
+def maybe_no_reply() -> str:
+    return "Reglerne tyder på, at henvendelsen ikke kræver svar. Vurder det selv."
+
+
+def draft_by(author: str | None) -> str:
+    return f"*Udkast fra {author}:*" if author else "*Udkast:*"
+
+
+def see_reply() -> str:
+    return "Se svaret"
+
+
+def card_fallback(kind: str, author: str, route_name: str) -> str:
+    """Notification text: what phones and screen readers show instead of the blocks."""
+    return f"{kind} fra {author or 'en borger'} til {route_name}"
+
+
+def approval_fallback(kind: str, author: str) -> str:
+    return f"Nyt udkast til godkendelse: {kind} fra {author or 'en borger'}"
+
+
+# --- Buttons and modals ------------------------------------------------------------------
+
+BUTTONS = {
+    "draft": "Skriv udkast",
+    "no_reply": "Kræver ikke svar",
+    "answer": "Svar selv",
+    "hide": "Skjul kommentaren",
+    "approve": "Godkend og send",
+    "edit": "Ret og godkend",
+    "reject": "Afvis",
+    "retry": "Prøv at sende igen",
+}
+
+
+def button(action: str) -> str:
+    return BUTTONS[action]
+
+
+def move_placeholder() -> str:
+    return "Flyt til anden afdeling"
+
+
+def confirm_no_reply() -> tuple[str, str, str, str]:
+    """Title, text, confirm and deny of the "no reply needed" dialog."""
+    return ("Luk uden svar?", "Henvendelsen lukkes, og borgeren får ikke svar.",
+            "Ja, luk den", "Fortryd")
+
+
+def confirm_approve() -> tuple[str, str, str, str]:
+    return ("Send svaret?", "Svaret sendes til borgeren med det samme og kan ikke kaldes tilbage.",
+            "Ja, send", "Fortryd")
+
+
+MODAL_CLOSE = "Annuller"
+DRAFT_MODAL = ("Skriv udkast", "Send til godkendelse")
+EDIT_MODAL = ("Ret og godkend", "Godkend og send")
+REJECT_MODAL = ("Afvis udkast", "Afvis")
+MOVE_MODAL = ("Flyt henvendelse", "Flyt")
+
+
+def reply_label() -> str:
+    return "Dit svar til borgeren"
+
+
+def reply_hint() -> str:
+    return ("Skriv kort, venligt og i du-form. Kommunikationsenheden godkender svaret, "
+            "før det bliver sendt. Skriv aldrig CPR-nummer eller andre følsomme oplysninger.")
+
+
+def reject_label() -> str:
+    return "Hvorfor afviser du udkastet?"
+
+
+def reject_hint() -> str:
+    return "Kommentaren vises i afdelingens tråd. Svarfristen løber stadig."
+
+
+def move_text(route_name: str) -> str:
+    return f"Flyt henvendelsen til *{route_name}*? Svarfristen er den samme som før."
+
+
+def move_reason_label() -> str:
+    return "Hvorfor hører den til der? (frivilligt)"
+
+
+def move_reason_hint() -> str:
+    return "Din forklaring hjælper os med at sende lignende henvendelser rigtigt næste gang."
+
+
+def default_greeting(citizen_first_name: str) -> str:
+    return f"Hej {citizen_first_name}" if citizen_first_name else "Hej"
+
+
+def default_sign_off(first_name: str, municipality: str = "Albertslund Kommune") -> str:
+    return f"Venlig hilsen {first_name}, {municipality}" if first_name else f"Venlig hilsen {municipality}"
+
+
+def empty_reply_error() -> str:
+    return "Skriv et svar, før du sender."
+
+
+def reply_too_long_error(limit: int) -> str:
+    return f"Svaret er for langt. Hold det under {limit} tegn."
+
+
+# --- Statuses on cards (the workflow picks them) -----------------------------------------
+
+
+def status_drafted(who: str) -> str:
+    return f"✏️ Udkast fra {who} – afventer godkendelse"
+
+
+def status_sending() -> str:
+    return "⏳ Svaret er godkendt og bliver sendt …"
+
+
+def status_answered(who: str, at: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    return f"✅ Besvaret – godkendt af {who} {day_name(at, now, tz)} {clock(at, tz)}"
+
+
+def status_moved(who: str, route_name: str) -> str:
+    return f"➡️ Flyttet til {route_name} af {who}"
+
+
+def status_moved_here(who: str, from_route: str) -> str:
+    return f"➡️ Flyttet hertil fra {from_route} af {who}"
+
+
+def status_no_reply(who: str, reason: str = "") -> str:
+    return f"🔕 Lukket uden svar af {who}" + (f": {reason}" if reason else "")
+
+
+def status_rejected(who: str) -> str:
+    return f"↩️ Udkastet blev afvist af {who} – skriv et nyt udkast i tråden"
+
+
+def status_send_failed(reason: str) -> str:
+    return f"❌ Svaret blev ikke sendt: {reason}"
+
+
+def status_hidden(who: str) -> str:
+    return f"🙈 Kommentaren er skjult af {who}"
+
+
+SEND_FAILURES = {
+    "gone": "Kommentaren eller samtalen findes ikke længere på platformen.",
+    "auth": "Forbindelsen til platformen er udløbet. IT skal forny adgangen.",
+    "rate_limited": "Platformen beder os vente lidt. Prøv igen om et par minutter.",
+    "unavailable": "Platformen svarer ikke lige nu. Prøv igen om lidt.",
+    "duplicate": "Platformen mener, at svaret allerede er sendt.",
+}
+
+
+def send_failure(kind: str) -> str:
+    return SEND_FAILURES.get(kind, "Der skete en uventet fejl. Prøv igen, eller kontakt IT.")
+
+
+# --- Thread messages, refusals, reminders ------------------------------------------------
+
+
+def rejected_in_thread(who: str, comment: str) -> str:
+    return (f"{who} har afvist udkastet: {comment}\n"
+            "Svarfristen løber stadig. Skriv et nyt udkast her i tråden.")
+
+
+def send_failed_in_thread(reason: str) -> str:
+    return f"Svaret kunne ikke sendes. {reason} Du kan prøve igen fra godkendelsen."
+
+
+def refusal_not_comms() -> str:
+    return ("Beklager, det er kun kommunikationsenheden, der kan godkende, rette og sende svar "
+            "til borgere. Skriv til dem, hvis du mener, at det er en fejl.")
+
+
+def refusal_state(state: str) -> str:
+    return {
+        "answered": "Henvendelsen er allerede besvaret. Der sker ikke mere.",
+        "closed": "Henvendelsen er lukket. Der sker ikke mere.",
+        "sending": "Svaret er allerede på vej til borgeren.",
+    }.get(state, "Det kan du ikke gøre med henvendelsen lige nu. Genindlæs og prøv igen.")
+
+
+def unexpected_error(incident: str) -> str:
+    return f"Beklager, der skete en fejl hos os. Prøv igen om lidt. Fejlkode: {incident}"
+
+
+def reminder(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    return f"⏰ Påmindelse: Henvendelsen mangler stadig et svar. {deadline_line(due, now, tz)}."
+
+
+def approval_reminder(who: str) -> str:
+    return f"⏰ Udkastet fra {who} venter stadig på godkendelse."
+
+
+def escalation(route_name: str, link: str) -> str:
+    return f"🚨 Svarfristen er overskredet for en henvendelse hos {route_name}: {link}"
+
+
+def urgent_alert(route_name: str, link: str) -> str:
+    return f"🚨 Hastende henvendelse sendt til {route_name}: {link}"
+
+
+# --- /borgerbot overview -----------------------------------------------------------------
+
+
+def overview_title(everyone: bool) -> str:
+    return "Alle åbne henvendelser efter afdeling" if everyone else "Dine åbne henvendelser"
+
+
+def overview_empty() -> str:
+    return "Der er ingen åbne henvendelser lige nu. 🎉"
+
+
+def overview_more(count: int) -> str:
+    return f"… og {count} flere"
