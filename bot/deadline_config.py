@@ -24,6 +24,7 @@ from bot.deadlines import SLOTS, DeadlinePolicy, ReminderPoint
 from bot.errors import ConfigError
 
 SECTIONS = ("business_hours", "deadlines", "reminders")
+"""The top-level keys of routing_rules.yaml read here; the rules loader owns all others."""
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOLIDAY_CALENDARS = ("DK",)
 _CALENDAR_KEYS = (*WEEKDAYS, "timezone", "holidays", "closed_days", "closed_from_noon")
@@ -31,15 +32,12 @@ _DEADLINE_KEYS = (*SLOTS, "followup_after_holding_reply", "platforms", "routes")
 _REMINDER_KEYS = ("points", "approval_after", "approval_after_urgent")
 _MONTHS = {
     name: number
-    for number, names in enumerate(
-        [("jan",), ("feb",), ("mar",), ("apr",), ("may", "maj"), ("jun",), ("jul",),
-         ("aug",), ("sep",), ("oct", "okt"), ("nov",), ("dec",)],
-        start=1,
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
-    for name in names
-}
+} | {"maj": 5, "okt": 10}
 _DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?")
-_HOURS = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?")
+_HOURS = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*[-–]\s*(\d{1,2})(?:[:.](\d{2}))?")
 _YEARLY = re.compile(r"(\d{1,2})\.?\s*([a-zæøå]+)\.?")
 _EASTER = re.compile(r"easter\s*(?:([+-])\s*(\d+))?")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
@@ -73,7 +71,8 @@ class _Reader:
         mapping = self.mapping(value, path)
         for key in mapping:
             if key not in known:
-                note = "; a reply counts as a comment" if key == "reply" else ""
+                reply = key == "reply" and "comment" in known
+                note = "; a reply counts as a comment" if reply else ""
                 self.fail((*path, str(key)), f"unknown key {key!r} in {'.'.join(path)}",
                           f"known: {', '.join(known)}{note}")
         return mapping
@@ -94,7 +93,8 @@ class _Reader:
         match = _DURATION.fullmatch(value.strip().lower()) if isinstance(value, str) else None
         if not match or not any(match.groups()):
             self.fail(path, f"{'.'.join(path)}: {value!r} is not a duration",
-                      'write minutes or hours such as "30m", "4h" or "1h30m"; a working day is "8h"')
+                      'write minutes or hours such as "30m", "4h" or "1h30m"; '
+                      'a working day is "8h"')
         hours, minutes = (int(part or 0) for part in match.groups())
         if not hours and not minutes:
             self.fail(path, f"{'.'.join(path)} must be longer than zero")
@@ -143,7 +143,7 @@ def _durations(reader: _Reader, data: Mapping[str, Any], section: str,
 def _overrides(reader: _Reader, value: Any, key: str,
                known: Collection[str] | None) -> dict[str, dict[str, timedelta | None]]:
     path = ("deadlines", key)
-    overrides = {}
+    overrides: dict[str, dict[str, timedelta | None]] = {}
     for name, slots in reader.mapping(value, path).items():
         name_path = (*path, str(name))
         if known is not None and name not in known:

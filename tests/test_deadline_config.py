@@ -1,4 +1,4 @@
-"""The deadline sections of routing_rules.yaml: shipped defaults, overrides, errors at their line."""
+"""The deadline sections of routing_rules.yaml: defaults, overrides, errors at their line."""
 
 from __future__ import annotations
 
@@ -98,6 +98,12 @@ def test_an_empty_reminder_list_leaves_only_the_escalation() -> None:
 def test_saturday_opening_hours_are_counted() -> None:
     calendar = policy('business_hours: {sat: "10:00-14:00"}').calendar
     assert calendar.is_open(local(2026, 9, 12, 11))
+
+
+def test_danish_time_notation_with_a_dot_is_understood() -> None:
+    calendar = policy('business_hours: {fri: "8.30-15.00"}').calendar
+    assert calendar.is_open(local(2026, 9, 11, 14, 30))
+    assert not calendar.is_open(local(2026, 9, 11, 8, 15))
 
 
 def test_a_weekday_can_be_closed() -> None:
