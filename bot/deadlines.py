@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -50,7 +50,7 @@ def format_duration(duration: timedelta) -> str:
 class ReminderPoint:
     """Where a reminder falls in a deadline window: a percentage gone, or a time before the end."""
 
-    percent: float | None = None
+    percent: float = 0.0
     before: timedelta | None = None
 
     @property
@@ -65,7 +65,7 @@ class ReminderPoint:
         if self.before is not None:
             offset = window - self.before
             return offset if offset > timedelta(0) else None
-        return window * ((self.percent or 0) / 100)
+        return window * (self.percent / 100)
 
 
 class ScheduledReminder(NamedTuple):
@@ -99,7 +99,7 @@ class DeadlinePolicy:
     def advance(self, start: datetime, duration: timedelta, urgent: bool) -> datetime:
         """`start` plus `duration` on the clock that urgency selects."""
         if urgent:
-            return start + duration
+            return (start + duration).astimezone(UTC)
         return self.calendar.add_business_time(start, duration)
 
     def nudge_at(self, start: datetime, wait: timedelta, urgent: bool) -> datetime:

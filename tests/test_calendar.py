@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.calendar import WORKING_WEEK, BusinessCalendar, DayRule
 
@@ -172,3 +174,14 @@ def test_a_one_off_closing_day_is_closed_only_that_year() -> None:
 
 def test_without_public_holidays_kristi_himmelfartsdag_is_open() -> None:
     assert BusinessCalendar(public_holidays=None).is_open(local(2026, 5, 14, 10))
+
+
+@given(
+    start=st.datetimes(datetime(2024, 1, 1), datetime(2030, 12, 31), timezones=st.just(UTC)),
+    minutes=st.integers(min_value=1, max_value=60 * 40),
+)
+def test_business_time_added_is_the_business_time_measured_back(
+    start: datetime, minutes: int
+) -> None:
+    end = CALENDAR.add_business_time(start, timedelta(minutes=minutes))
+    assert CALENDAR.business_time_between(start, end) == timedelta(minutes=minutes)

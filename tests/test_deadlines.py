@@ -65,6 +65,11 @@ def test_urgent_runs_through_christmas_eve_night() -> None:
     assert due(local(2026, 12, 24, 22), urgent=True) == local(2026, 12, 24, 22, 30)
 
 
+def test_deadlines_come_back_in_utc_whatever_zone_they_came_in() -> None:
+    deadline = due(datetime(2026, 9, 9, 10, tzinfo=CPH), urgent=True)
+    assert deadline is not None and deadline.tzinfo is UTC
+
+
 def test_no_reply_needed_gets_no_deadline() -> None:
     assert due(local(2026, 9, 9, 10), no_reply_needed=True) is None
 
