@@ -55,16 +55,15 @@ def contains_cpr(text: str) -> bool:
 
 
 def strip_invisible(text: str) -> str:
-    """Drop control, zero-width, private-use and bidi-override characters; unify line breaks
-    and cap blank runs, so a text can neither hide content nor stretch a card for pages."""
+    """Drop control, zero-width, private-use and bidi-override characters and unify line
+    breaks, so a text can neither hide content nor reorder what is shown."""
     for separator, newline in _LINE_SEPARATORS.items():
         text = text.replace(separator, newline)
-    kept = "".join(
+    return "".join(
         ch
         for ch in text
         if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in _DROP_CATEGORIES
     )
-    return _MANY_BLANK_LINES.sub("\n\n", kept)
 
 
 def slack_escape(text: str) -> str:
@@ -84,8 +83,10 @@ def shorten(text: str, limit: int, marker: str) -> str:
 
 
 def for_slack(text: str, limit: int, marker: str) -> str:
-    """Citizen text ready for a `mrkdwn` field: clean, CPR-masked, escaped, shortened."""
-    return shorten(slack_escape(mask_cpr(strip_invisible(text))), limit, marker)
+    """Citizen text ready for a `mrkdwn` field: clean, CPR-masked, escaped, shortened, with
+    blank-line runs capped so a text cannot stretch a card over pages."""
+    compact = _MANY_BLANK_LINES.sub("\n\n", strip_invisible(text))
+    return shorten(slack_escape(mask_cpr(compact)), limit, marker)
 
 
 def for_input(text: str, limit: int) -> str:

@@ -30,12 +30,9 @@ def clock(moment: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
 
 
 def day_name(moment: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
-    """"i dag", "i morgen", "i går", a weekday within the week, else "tirsdag den 12. maj"."""
+    """The weekday within a week of `now` ("tirsdag"), else with the date ("tirsdag den 12. maj")."""
     zone = ZoneInfo(tz)
     day, today = moment.astimezone(zone).date(), now.astimezone(zone).date()
-    relative = {0: "i dag", 1: "i morgen", -1: "i går"}.get((day - today).days)
-    if relative:
-        return relative
     weekday = WEEKDAYS[day.weekday()]
     if abs((day - today).days) < 7:
         return weekday
