@@ -24,6 +24,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.rules": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.routing": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.deadlines": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
+    "bot.deadline_config": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.calendar": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.privacy": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.models": ("bot.workflow", "bot.platforms", "bot.chat"),
