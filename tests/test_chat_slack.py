@@ -1,0 +1,235 @@
+"""SlackGateway against the fake Slack over loopback: what lands in which channel, how
+Slack's refusals surface, and how posting is paced per channel."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.chat import slack_blocks
+from bot.chat.base import ChatRef, InquiryView
+from bot.chat.slack import SlackCallFailed, SlackGateway
+from bot.errors import ChatError
+from bot.privacy import CPR_MASK
+from bot.sandbox.slack import FakeSlack
+
+NOW = datetime(2026, 5, 12, 8, 50, tzinfo=timezone.utc)
+VIEW = InquiryView(
+    inquiry_id=7, platform="facebook", kind="comment", author_name="Ida <!here>",
+    text="Hvornår tømmes <@U1> skraldet? 010190-1234", post_text=None, permalink=None,
+    route_id="teknik", route_name="Teknik og Miljø", reasons=(), urgent=False,
+    no_reply_needed=False, deadline_at=NOW + timedelta(hours=4), now=NOW, state="posted",
+    actions=("draft", "no_reply"))
+
+
+class Clock:
+    """Fake monotonic time shared by the gateway and the fake Slack; sleeping moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeSlack]:
+    with FakeSlack().running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock(server: FakeSlack) -> Clock:
+    clock = Clock()
+    server.clock = clock
+    return clock
+
+
+@pytest.fixture
+def fake(server: FakeSlack, clock: Clock) -> FakeSlack:
+    server.reset()
+    server.add_channel("C1", "teknik", members=("U1",))
+    server.add_channel("C2", "born")
+    return server
+
+
+def gateway(fake: FakeSlack, clock: Clock, token: str = "xoxb-test", **options: float) -> SlackGateway:
+    client = WebClient(token=token, base_url=fake.base_url, timeout=1)
+    return SlackGateway(client, sleep=clock.sleep, clock=clock, **options)  # type: ignore[arg-type]
+
+
+def test_a_new_inquiry_appears_as_one_card_in_its_channel(fake: FakeSlack, clock: Clock) -> None:
+    ref = gateway(fake, clock).post_inquiry("C1", VIEW)
+    assert [m["ts"] for m in fake.history("C1")] == [ref.ts]
+    assert fake.history("C1")[0]["blocks"] == slack_blocks.inquiry_card(VIEW)["blocks"]
+
+
+def test_citizen_text_reaches_slack_escaped_and_masked(fake: FakeSlack, clock: Clock) -> None:
+    ref = gateway(fake, clock).post_inquiry("C1", VIEW)
+    body = fake.message("C1", ref.ts)["blocks"][1]["text"]["text"]
+    assert body == f"*Ida &lt;!here&gt;* skrev:\nHvornår tømmes &lt;@U1&gt; skraldet? {CPR_MASK}"
+
+
+def test_link_previews_are_turned_off_for_citizen_content(fake: FakeSlack, clock: Clock) -> None:
+    gateway(fake, clock).post_inquiry("C1", VIEW)
+    args = fake.calls_to("chat.postMessage")[0].args
+    assert (args["unfurl_links"], args["unfurl_media"]) == (False, False)
+
+
+def test_the_approval_request_goes_to_the_communication_channel(fake: FakeSlack, clock: Clock) -> None:
+    view = dataclasses.replace(VIEW, draft_text="Hej Ida", actions=("approve", "reject"))
+    gateway(fake, clock).post_approval("C2", view)
+    assert fake.history("C2")[0]["blocks"][0]["text"]["text"].startswith("Udkast til godkendelse")
+
+
+def test_an_update_redraws_the_same_message(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    ref = chat.post_inquiry("C1", VIEW)
+    chat.update(ref, dataclasses.replace(VIEW, actions=(), status_lines=("✅ Besvaret",)))
+    versions = fake.versions("C1", ref.ts)
+    assert len(versions) == 2 and "✅ Besvaret" in str(versions[-1]["blocks"])
+    assert [m["ts"] for m in fake.history("C1")] == [ref.ts]
+
+
+def test_a_thread_message_lands_under_the_card(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    ref = chat.post_inquiry("C1", VIEW)
+    chat.post_in_thread(ref, "⏰ Påmindelse")
+    assert [m["text"] for m in fake.thread("C1", ref.ts)] == ["⏰ Påmindelse"]
+
+
+def test_a_notice_never_carries_a_cpr_number(fake: FakeSlack, clock: Clock) -> None:
+    gateway(fake, clock).notify("C2", "Borger skrev 010190-1234")
+    assert fake.history("C2")[0]["text"] == f"Borger skrev {CPR_MASK}"
+
+
+def test_an_ephemeral_message_is_shown_to_one_person_only(fake: FakeSlack, clock: Clock) -> None:
+    gateway(fake, clock).post_ephemeral("C1", "U1", "Beklager")
+    assert [(e["user"], e["text"]) for e in fake.ephemerals] == [("U1", "Beklager")]
+    assert fake.history("C1") == []
+
+
+def test_an_unknown_channel_is_a_chat_error_naming_slacks_code(fake: FakeSlack, clock: Clock) -> None:
+    with pytest.raises(SlackCallFailed) as caught:
+        gateway(fake, clock).notify("C404", "hej")
+    assert caught.value.code == "channel_not_found"
+
+
+def test_a_revoked_token_is_a_chat_error(fake: FakeSlack, clock: Clock) -> None:
+    with pytest.raises(ChatError, match="invalid_auth"):
+        gateway(fake, clock, token="xoxb-revoked").notify("C1", "hej")
+
+
+def test_an_unreachable_slack_is_a_chat_error(clock: Clock) -> None:
+    client = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/", timeout=0.2)
+    client.retry_handlers.clear()
+    with pytest.raises(ChatError, match="unreachable"):
+        SlackGateway(client, sleep=clock.sleep, clock=clock).notify("C1", "hej")
+
+
+def test_a_429_is_waited_out_for_its_retry_after(fake: FakeSlack, clock: Clock) -> None:
+    fake.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=2)
+    gateway(fake, clock).notify("C1", "hej")
+    assert clock.slept == [2.0]
+    assert len(fake.history("C1")) == 1
+
+
+def test_slack_throttling_that_never_ends_becomes_a_chat_error(fake: FakeSlack, clock: Clock) -> None:
+    fake.fail_next("chat.update", "ratelimited", status=429, retry_after=1, times=10)
+    with pytest.raises(SlackCallFailed, match="ratelimited"):
+        gateway(fake, clock, max_rate_limit_waits=3).update(ChatRef("C1", "1.0"), VIEW)
+    assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_posts_to_one_channel_are_paced_one_per_second(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    for _ in range(3):
+        chat.notify("C1", "hej")
+    assert clock.slept == [1.0, 1.0]
+
+
+def test_the_posting_rate_is_configurable(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock, messages_per_second=4)
+    for _ in range(3):
+        chat.notify("C1", "hej")
+    assert clock.slept == [0.25, 0.25]
+
+
+def test_another_channel_posts_without_waiting_for_a_busy_one(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    chat.notify("C1", "første")
+    chat.notify("C2", "anden kanal")
+    assert clock.slept == []
+
+
+def test_paced_posting_never_hits_slacks_channel_limit(fake: FakeSlack, clock: Clock) -> None:
+    fake.limit_posts_per_channel(1.0)
+    chat = gateway(fake, clock)
+    for index in range(5):
+        chat.notify("C1", f"besked {index}")
+        chat.notify("C2", f"besked {index}")
+    assert len(fake.history("C1")) == len(fake.history("C2")) == 5
+    assert len(fake.calls_to("chat.postMessage")) == 10  # not one refused and retried
+
+
+def test_a_waiting_channel_does_not_block_another_thread(fake: FakeSlack) -> None:
+    released = threading.Event()
+    waiting = threading.Event()
+
+    def blocking_sleep(seconds: float) -> None:
+        waiting.set()
+        released.wait(timeout=5)
+
+    client = WebClient(token="xoxb-test", base_url=fake.base_url, timeout=1)
+    chat = SlackGateway(client, sleep=blocking_sleep)
+    chat.notify("C1", "første")
+    busy = threading.Thread(target=chat.notify, args=("C1", "anden"))
+    busy.start()
+    assert waiting.wait(timeout=5)
+    chat.notify("C2", "imens")
+    assert (len(fake.history("C1")), len(fake.history("C2"))) == (1, 1)
+    released.set()
+    busy.join(timeout=5)
+    assert len(fake.history("C1")) == 2
+
+
+def test_a_modal_opens_with_a_fresh_trigger(fake: FakeSlack, clock: Clock) -> None:
+    modal = slack_blocks.draft_modal(VIEW, greeting="Hej Ida", sign_off="Venlig hilsen")
+    view_id = gateway(fake, clock).open_modal(fake.new_trigger_id(), modal)
+    assert fake.views[view_id]["callback_id"] == "draft_modal"
+
+
+def test_a_permalink_points_at_the_card(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    ref = chat.post_inquiry("C1", VIEW)
+    assert chat.permalink(ref).endswith(f"/C1/p{ref.ts.replace('.', '')}")
+
+
+def test_the_communication_unit_is_read_from_its_user_group(fake: FakeSlack, clock: Clock) -> None:
+    fake.add_usergroup("S1", ("U1", "U2"))
+    assert gateway(fake, clock).usergroup_members("S1") == {"U1", "U2"}
+
+
+def test_a_person_is_named_by_their_display_name(fake: FakeSlack, clock: Clock) -> None:
+    fake.add_user("U1", "mette", real_name="Mette Eriksen", display_name="Mette")
+    assert gateway(fake, clock).display_name("U1") == "Mette"
+
+
+def test_the_newest_human_reply_in_the_thread_is_found(fake: FakeSlack, clock: Clock) -> None:
+    chat = gateway(fake, clock)
+    ref = chat.post_inquiry("C1", VIEW)
+    fake.say("C1", "U1", "første udkast", thread_ts=ref.ts)
+    fake.say("C1", "U1", "bedre udkast", thread_ts=ref.ts)
+    chat.post_in_thread(ref, "⏰ Påmindelse")
+    reply = chat.latest_human_reply(ref)
+    assert reply is not None and (reply.user, reply.text) == ("U1", "bedre udkast")
