@@ -127,6 +127,7 @@ class Emulator:
         "restore_token",
         "advance_clock",
         "request_counts",
+        "reset_counters",
     )
 
     def __init__(self, token: str = "sandbox-token") -> None:
@@ -226,6 +227,11 @@ class Emulator:
     def restore_token(self) -> None:
         with self.lock:
             self.token_problem = None
+
+    def reset_counters(self) -> None:
+        """Zero the counters only, e.g. between a warm-up poll and the one being measured."""
+        with self.lock:
+            self.requests.clear()
 
     def request_counts(self) -> dict[str, int]:
         with self.lock:

@@ -1,0 +1,336 @@
+"""What the Facebook and Instagram connectors share: the Graph API's errors, paging, time
+windows, Messenger-style conversations and the marker that makes replies findable.
+
+Graph errors are classified by `error.code`, never by HTTP status (docs 1.8-1.9). The
+token travels in an `Authorization` header and is stripped from every `paging.next` URL
+Graph hands back, so it never appears in a URL that httpx or we could log.
+
+Incremental reading: a stream's cursor is the creation time of the newest item seen. Each
+poll re-reads `overlap` before it, so items that appear late with an older timestamp
+(eventual consistency, clock skew) are still caught; the database's unique key absorbs the
+repeats, and within one fetch every id is returned once. See `Collected` for how the
+cursor also remembers what the window already returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bot.errors import (
+    AuthExpired,
+    DuplicateRejected,
+    ObjectGone,
+    PlatformError,
+    PlatformUnavailable,
+)
+from bot.platforms.base import IncomingItem, OwnReply, ReplyTarget, SentReply
+from bot.platforms.http import (
+    DEFAULT_RETRY_AFTER,
+    ApiClient,
+    RetryPolicy,
+    make_http,
+    meta_usage,
+    retry_after_seconds,
+)
+
+THROTTLE_CODES = {4, 17, 32, 341, 613, 80001, 80002, 80006}
+WINDOW_SUBCODES = {2018278, 2534022}
+AUTH_CODES = {102, 190}
+PERMISSION_CODES = {10, *range(200, 300)}
+DUPLICATE_CODES = {506, 10900}
+TRANSIENT_CODES = {1, 2}
+
+# Invisible characters (zero-width space, non-joiner, joiner, word joiner) carry 2 bits
+# each; the invisible separator U+2063 opens the marker.
+_MARK_START = "\u2063"
+_MARK_DIGITS = "\u200b\u200c\u200d\u2060"
+
+
+def reply_marker(idempotency_key: str) -> str:
+    """48 bits of the key's hash, written in characters no reader sees.
+
+    Graph has no idempotency keys (docs 1.12), so the key travels inside the reply itself;
+    after a crash `find_reply` recognises our reply by it instead of guessing from the text.
+    """
+    value = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:6], "big")
+    digits = "".join(_MARK_DIGITS[(value >> shift) & 3] for shift in range(46, -2, -2))
+    return _MARK_START + digits
+
+
+def strip_marker(text: str) -> str:
+    head, _, _ = text.partition(_MARK_START)
+    return head
+
+
+def parse_time(value: Any) -> datetime:
+    """Graph sends `2026-03-04T09:15:02+0000`; some samples carry Unix seconds instead."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        return datetime.fromtimestamp(int(value), UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | None:
+    """Map Graph's error envelope to the error tree; None leaves it to the status defaults."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(error, dict):
+        return None
+    code, subcode = error.get("code"), error.get("error_subcode")
+    where = f"{response.request.method} {response.request.url.path}"
+    detail = f"{where}: Graph error {code}/{subcode} {error.get('type')}: {error.get('message')}"
+    if code in THROTTLE_CODES or response.status_code == 429:
+        usage = meta_usage(response.headers)
+        waits = [retry_after_seconds(response.headers), usage.regain_seconds if usage else None]
+        wait = max((w for w in waits if w), default=DEFAULT_RETRY_AFTER)
+        return api.rate_limited(detail, wait)
+    if code == 10 and subcode in WINDOW_SUBCODES:
+        return api.error(PlatformError, detail + " (messaging window closed)")
+    if code in AUTH_CODES or code in PERMISSION_CODES:
+        return api.error(AuthExpired, detail)
+    if code == 100 and subcode == 33 or code == 551:
+        return api.error(ObjectGone, detail)
+    if code in DUPLICATE_CODES:
+        return api.error(DuplicateRejected, detail)
+    if code in TRANSIENT_CODES or error.get("is_transient") or response.status_code >= 500:
+        return api.error(PlatformUnavailable, detail)
+    return api.error(PlatformError, detail)
+
+
+REMEMBERED_IDS = 36  # fits the 500-character cursor column with room to spare
+
+
+def _digest(item_id: str) -> str:
+    return hashlib.sha256(item_id.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Collected:
+    """One fetch's harvest, and the cursor that lets the next fetch skip what it returned.
+
+    The cursor is "<newest time> <digest> <digest> ...": the digests name the items inside
+    the overlap window that were already returned, so re-reading the window for late
+    arrivals does not hand the same items back on every poll. Should the window hold more
+    than `REMEMBERED_IDS` items, the oldest may come back once more; the database's unique
+    key absorbs that.
+    """
+
+    since: datetime
+    newest: datetime | None
+    known: frozenset[str]
+    overlap: timedelta
+    items: list[IncomingItem] = field(default_factory=list)
+    own: list[OwnReply] = field(default_factory=list)
+    observed: dict[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, cursor: str, overlap: timedelta, lookback: timedelta) -> Collected:
+        if not cursor:
+            return cls(datetime.now(UTC) - lookback, None, frozenset(), overlap)
+        newest, *digests = cursor.split()
+        moment = parse_time(newest)
+        return cls(moment - overlap, moment, frozenset(digests), overlap)
+
+    def is_new(self, item_id: str, created: datetime) -> bool:
+        """True once per fetch for an item in the window that an earlier fetch did not return."""
+        if created <= self.since or item_id in self.observed:
+            return False
+        self.observed[item_id] = created
+        if self.newest is None or created > self.newest:
+            self.newest = created
+        return _digest(item_id) not in self.known
+
+    def next_cursor(self, previous: str) -> str:
+        if self.newest is None:
+            return previous
+        floor = self.newest - self.overlap
+        recent = sorted((t, i) for i, t in self.observed.items() if t > floor)[-REMEMBERED_IDS:]
+        return " ".join([self.newest.isoformat(), *(_digest(i) for _, i in recent)])
+
+
+class GraphClient:
+    """Shared base of `FacebookClient` and `InstagramClient`: one account on Graph."""
+
+    platform = "graph"
+    messaging_platform = "messenger"
+    name_key = "name"
+    hide_param = "is_hidden"
+    reply_edge = "comments"
+    text_key = "message"
+    thread_fields = "id,message,from"
+    thread_params: dict[str, str] = {"filter": "stream"}
+
+    def __init__(
+        self,
+        account: str,
+        token: str,
+        base_url: str,
+        *,
+        http: httpx.Client | None = None,
+        recent_items: int = 100,
+        comments_per_item: int = 50,
+        overlap: timedelta = timedelta(minutes=10),
+        lookback: timedelta = timedelta(days=7),
+        timeout: float = 10.0,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.account = account
+        self.recent_items = recent_items
+        self.page_size = min(recent_items, 100)
+        self.comments_per_item = comments_per_item
+        self.overlap, self.lookback = overlap, lookback
+        self._base = httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self.api = ApiClient(
+            http or make_http(str(self._base), timeout=timeout),
+            platform=self.platform, account=account, secrets=[token],
+            classify=classify_graph, retry=retry,
+        )
+
+    def streams(self) -> list[str]:
+        return ["comments", "messages"]
+
+    def close(self) -> None:
+        self.api.close()
+
+    # -- HTTP helpers ----------------------------------------------------------------------
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.api.call("GET", str(self._base.join(path)), params=params, headers=self._auth)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.api.call("POST", str(self._base.join(path)), headers=self._auth, **kwargs)
+
+    def follow(self, envelope: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every element of a list envelope and the pages after it, fetched lazily.
+
+        The end is "no paging.next", never a short page (docs 1.6). The caller stops the
+        iteration as soon as it has reached what it already knows.
+        """
+        while True:
+            yield from envelope.get("data", [])
+            link = envelope.get("paging", {}).get("next")
+            if not link:
+                return
+            url = httpx.URL(link).copy_remove_param("access_token")
+            if (url.scheme, url.host, url.port) != (
+                self._base.scheme, self._base.host, self._base.port,
+            ):
+                raise self.api.error(PlatformError, f"paging link leaves {self._base.host}")
+            envelope = self.api.call("GET", str(url), headers=self._auth)
+
+    def window(self, cursor: str) -> Collected:
+        return Collected.parse(cursor, self.overlap, self.lookback)
+
+    # -- conversations (Messenger and Instagram DMs look the same) -------------------------
+
+    def fetch_messages(self, cursor: str) -> tuple[list[IncomingItem], list[OwnReply], str]:
+        seen = self.window(cursor)
+        first = self.get(
+            f"{self.account}/conversations",
+            platform=self.messaging_platform,
+            limit=25,
+            fields=f"id,updated_time,participants,messages.limit(20)"
+            f"{{id,created_time,from,message}}",
+        )
+        for conversation in self.follow(first):
+            if parse_time(conversation["updated_time"]) <= seen.since:
+                break
+            messages = list(self._new_messages(conversation.get("messages", {}), seen.since))
+            self._collect_messages(conversation["id"], messages, seen)
+        return seen.items, seen.own, seen.next_cursor(cursor)
+
+    def _new_messages(self, envelope: dict[str, Any], since: datetime) -> Iterator[dict[str, Any]]:
+        """Messages come newest first; stop once a page reaches back past the window."""
+        for message in self.follow(envelope):
+            yield message
+            if parse_time(message["created_time"]) <= since:
+                return
+
+    def _collect_messages(
+        self, conversation_id: str, messages: list[dict[str, Any]], seen: Collected
+    ) -> None:
+        latest_citizen: dict[str, Any] | None = None
+        for message in sorted(messages, key=lambda m: (parse_time(m["created_time"]), m["id"])):
+            created = parse_time(message["created_time"])
+            author = message.get("from", {})
+            own = author.get("id") == self.account
+            if not own:
+                latest_citizen = message
+            if not seen.is_new(message["id"], created):
+                continue
+            if own and latest_citizen is not None:
+                seen.own.append(self.own_reply(message, latest_citizen["id"], created))
+            elif not own:
+                target = ReplyTarget("message", {
+                    "recipient_id": str(author.get("id", "")),
+                    "conversation_id": conversation_id,
+                    "item_id": message["id"],
+                })
+                seen.items.append(self.item(
+                    message, kind="message", created=created, target=target,
+                    conversation_id=conversation_id,
+                ))
+
+    # -- shaping ---------------------------------------------------------------------------
+
+    def item(self, raw: dict[str, Any], *, kind: str, created: datetime, target: ReplyTarget,
+             **extra: Any) -> IncomingItem:
+        author = raw.get("from", {})
+        return IncomingItem(
+            platform=self.platform, account=self.account, external_id=raw["id"], kind=kind,
+            author_id=str(author.get("id", "")),
+            author_name=str(author.get(self.name_key) or raw.get("username") or ""),
+            text=strip_marker(str(raw.get("message", raw.get("text", "")))),
+            created_at=created, reply_target=target,
+            permalink=raw.get("permalink_url") or raw.get("permalink"), **extra,
+        )
+
+    def own_reply(self, raw: dict[str, Any], answers: str, created: datetime) -> OwnReply:
+        return OwnReply(
+            platform=self.platform, external_id=raw["id"], answers_external_id=answers,
+            text=strip_marker(str(raw.get("message", raw.get("text", "")))), created_at=created,
+        )
+
+    # -- replying --------------------------------------------------------------------------
+
+    def send_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> SentReply:
+        """Post in the comment thread, or send a message; the marker makes it findable."""
+        marked = text + reply_marker(idempotency_key)
+        if target.mode == "message":
+            answer = self.post(f"{self.account}/messages", json={
+                "recipient": {"id": target.ref["recipient_id"]},
+                "messaging_type": "RESPONSE",
+                "message": {"text": marked},
+            })
+            return SentReply(external_id=str(answer["message_id"]))
+        answer = self.post(f"{target.ref['object_id']}/{self.reply_edge}", data={"message": marked})
+        return SentReply(external_id=str(answer["id"]))
+
+    def find_reply(self, target: ReplyTarget, idempotency_key: str) -> SentReply | None:
+        """Read back the thread or conversation and look for our marker (docs 1.12)."""
+        marker = reply_marker(idempotency_key)
+        if target.mode == "message":
+            fields = "messages.limit(20){id,message,from}"
+            envelope = self.get(target.ref["conversation_id"], fields=fields).get("messages", {})
+            text_key = "message"
+        else:
+            envelope = self.get(f"{target.ref['object_id']}/{self.reply_edge}",
+                                fields=self.thread_fields, limit=100, **self.thread_params)
+            text_key = self.text_key
+        for raw in self.follow(envelope):
+            if raw.get("from", {}).get("id") == self.account and marker in raw.get(text_key, ""):
+                return SentReply(external_id=str(raw["id"]))
+        return None
+
+    def hide(self, target: ReplyTarget, hidden: bool) -> None:
+        if target.mode != "comment":
+            raise self.api.error(PlatformError, "only comments can be hidden")
+        self.post(target.ref["item_id"], data={self.hide_param: "true" if hidden else "false"})
