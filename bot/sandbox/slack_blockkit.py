@@ -169,7 +169,7 @@ def view_errors(view: Any) -> list[str]:
 def _text_size(node: Any) -> int:
     if isinstance(node, dict):
         own = len(node["text"]) if isinstance(node.get("text"), str) else 0
-        return own + sum(_text_size(v) for k, v in node.items() if k != "text")
+        return own + sum(_text_size(v) for v in node.values() if not isinstance(v, str))
     if isinstance(node, list):
         return sum(_text_size(item) for item in node)
     return 0
