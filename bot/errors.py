@@ -86,3 +86,7 @@ class NotAllowed(BorgerbotError):
 
 class InvalidTransition(BorgerbotError):
     """An action does not fit the inquiry's current state (for example approving twice)."""
+
+    def __init__(self, message: str, *, state: str = "") -> None:
+        self.state = state
+        super().__init__(message)
