@@ -68,6 +68,11 @@ def strip_marker(text: str) -> str:
     return head
 
 
+def _text(raw: dict[str, Any]) -> str:
+    """Facebook objects and all messages say `message`; Instagram comments say `text`."""
+    return str(raw.get("message", raw.get("text", "")))
+
+
 def parse_time(value: Any) -> datetime:
     """Graph sends `2026-03-04T09:15:02+0000`; some samples carry Unix seconds instead."""
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
@@ -163,7 +168,6 @@ class GraphClient:
     name_key = "name"
     hide_param = "is_hidden"
     reply_edge = "comments"
-    text_key = "message"
     thread_fields = "id,message,from"
     thread_params: dict[str, str] = {"filter": "stream"}
 
@@ -281,22 +285,30 @@ class GraphClient:
 
     # -- shaping ---------------------------------------------------------------------------
 
-    def item(self, raw: dict[str, Any], *, kind: str, created: datetime, target: ReplyTarget,
-             **extra: Any) -> IncomingItem:
+    def item(
+        self,
+        raw: dict[str, Any],
+        *,
+        kind: str,
+        created: datetime,
+        target: ReplyTarget,
+        permalink: str | None = None,
+        **extra: Any,
+    ) -> IncomingItem:
         author = raw.get("from", {})
         return IncomingItem(
             platform=self.platform, account=self.account, external_id=raw["id"], kind=kind,
             author_id=str(author.get("id", "")),
             author_name=str(author.get(self.name_key) or raw.get("username") or ""),
-            text=strip_marker(str(raw.get("message", raw.get("text", "")))),
+            text=strip_marker(_text(raw)),
             created_at=created, reply_target=target,
-            permalink=raw.get("permalink_url") or raw.get("permalink"), **extra,
+            permalink=permalink or raw.get("permalink_url") or raw.get("permalink"), **extra,
         )
 
     def own_reply(self, raw: dict[str, Any], answers: str, created: datetime) -> OwnReply:
         return OwnReply(
             platform=self.platform, external_id=raw["id"], answers_external_id=answers,
-            text=strip_marker(str(raw.get("message", raw.get("text", "")))), created_at=created,
+            text=strip_marker(_text(raw)), created_at=created,
         )
 
     # -- replying --------------------------------------------------------------------------
@@ -320,13 +332,11 @@ class GraphClient:
         if target.mode == "message":
             fields = "messages.limit(20){id,message,from}"
             envelope = self.get(target.ref["conversation_id"], fields=fields).get("messages", {})
-            text_key = "message"
         else:
             envelope = self.get(f"{target.ref['object_id']}/{self.reply_edge}",
                                 fields=self.thread_fields, limit=100, **self.thread_params)
-            text_key = self.text_key
         for raw in self.follow(envelope):
-            if raw.get("from", {}).get("id") == self.account and marker in raw.get(text_key, ""):
+            if raw.get("from", {}).get("id") == self.account and marker in _text(raw):
                 return SentReply(external_id=str(raw["id"]))
         return None
 
