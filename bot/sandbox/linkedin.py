@@ -131,10 +131,11 @@ class LinkedInEmulator(Emulator):
             return [c.text for c in self._live() if c.actor == self.org and target in
                     (c.parent, c.post.urn if c.parent is None else None)]
 
-    def throttle_next(self, times: int = 1, route: str | None = None) -> None:
-        """A bare 429, as LinkedIn sends it: no Retry-After, no rate-limit headers."""
-        body = {"status": 429, "serviceErrorCode": 101,
-                "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."}
+    def throttle_next(self, times: int = 1, route: str | None = None, daily: bool = True) -> None:
+        """A bare 429 as LinkedIn sends it (no headers): the daily quota, or a passing blip."""
+        message = ("Resource level throttle APPLICATION DAY limit for calls to this resource "
+                   "is reached." if daily else "Too many requests")
+        body = {"status": 429, "serviceErrorCode": 101 if daily else 0, "message": message}
         self.fail_next(429, body, route=route, times=times)
 
     def server_error_next(self, status: int = 504, times: int = 1, route: str | None = None) -> None:

@@ -163,6 +163,9 @@ class XState:
         body: dict[str, Any] = {"meta": meta}
         if chosen:
             body["data"] = [_dm_json(e, fields) for e in chosen]
+            if "sender_id" in query.get("expansions", "").split(","):
+                senders = dict.fromkeys(e.sender for e in chosen)
+                body["includes"] = {"users": [self.user_json(s) for s in senders]}
         if next_token:
             meta["next_token"] = next_token
         return json_response(body)

@@ -1,0 +1,217 @@
+"""X account: mentions and replies to the account, and direct messages.
+
+Two streams. `mentions` costs two requests when idle: the mentions timeline (replies to the
+account's posts carry its @handle, so they are there too) and a recent search for the
+account's own replies, both from stored `since_id`s, so nothing is read twice and clocks do
+not matter. `messages` costs one request: DM events have no `since_id`, so pages are read
+newest first until the last stored event (or, if that one was deleted, until events older
+than its time minus an overlap). Keep the DM poll at one per minute or slower: X allows 15
+DM reads per 15 minutes.
+
+X keeps no idempotency key: an identical text is refused as a duplicate (403), and
+`find_reply` reads back the account's replies in the conversation (§4.6).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from bot.errors import AuthExpired, DuplicateRejected, PlatformError
+from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
+from bot.platforms.http import DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.x_messages import DmReader, parse_time
+
+log = logging.getLogger(__name__)
+
+TWEET_FIELDS = {"tweet.fields": "created_at,author_id,conversation_id,in_reply_to_user_id,"
+                "referenced_tweets", "expansions": "author_id,referenced_tweets.id",
+                "user.fields": "username,name"}
+
+
+def classify(response: httpx.Response, api: ApiClient) -> PlatformError | None:
+    """X problem details (`title`, `detail`, `type`) or the legacy `errors[]`, before defaults."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    legacy = (body.get("errors") or [{}])[0]
+    detail = str(body.get("detail") or legacy.get("message") or body.get("title") or "")
+    kind = str(body.get("type") or "")
+    message = f"HTTP {response.status_code} {kind}: {detail}"
+    if response.status_code != 403:
+        return None
+    if "duplicate content" in detail:
+        return api.error(DuplicateRejected, message)
+    if kind == "about:blank":
+        # A refusal of this one action (reply not summoned, hide outside our conversation):
+        # the token is fine, so the account must not be stopped.
+        return api.error(PlatformError, message)
+    return api.error(AuthExpired, message)
+
+
+class XClient:
+    """One X account; `account` is its numeric user id (a string, never parsed)."""
+
+    platform = "x"
+
+    def __init__(
+        self,
+        account: str,
+        token: str,
+        base_url: str,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),
+        dm_page_size: int = 20,
+        overlap: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.account = account
+        self._root = base_url.rstrip("/") + "/2"
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._api = ApiClient(http or make_http(base_url, timeout=timeout), platform=self.platform,
+                              account=account, secrets=[token], classify=classify, retry=retry)
+        self._dms = DmReader(self._get_pages, account, dm_page_size, overlap)
+
+    def streams(self) -> list[str]:
+        return ["mentions", "messages"]
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        if stream == "messages":
+            return self._dms.fetch_new(cursor)
+        if stream != "mentions":
+            raise ValueError(f"unknown X stream {stream!r}")
+        since = json.loads(cursor) if cursor else {}
+        items, newest_mention = self._mentions(since.get("mentions", ""))
+        own, newest_own = self._own_replies(since.get("own", ""))
+        next_cursor = json.dumps({"mentions": newest_mention or since.get("mentions", ""),
+                                  "own": newest_own or since.get("own", "")})
+        log.debug("x/%s: %d mentions, %d own replies", self.account, len(items), len(own))
+        return FetchResult(items, own, next_cursor)
+
+    def _mentions(self, since_id: str) -> tuple[list[IncomingItem], str]:
+        items: list[IncomingItem] = []
+        newest = ""
+        for page in self._get_pages(f"/users/{self.account}/mentions", since_id=since_id,
+                                    max_results="100", **TWEET_FIELDS):
+            newest = newest or page.get("meta", {}).get("newest_id", "")
+            users = {u["id"]: u for u in page.get("includes", {}).get("users", [])}
+            parents = {t["id"]: t for t in page.get("includes", {}).get("tweets", [])}
+            for tweet in page.get("data", []):
+                if tweet.get("author_id") != self.account:
+                    items.append(self._item(tweet, users, parents))
+        return sorted(items, key=lambda i: i.created_at), newest
+
+    def _own_replies(self, since_id: str) -> tuple[list[OwnReply], str]:
+        """The account's replies, whether the bot sent them or someone answered on x.com."""
+        own: list[OwnReply] = []
+        newest = ""
+        for page in self._get_pages("/tweets/search/recent", query=f"from:{self.account} is:reply",
+                                    since_id=since_id, max_results="100", **TWEET_FIELDS):
+            newest = newest or page.get("meta", {}).get("newest_id", "")
+            for tweet in page.get("data", []):
+                answers = _replied_to(tweet)
+                if answers:
+                    own.append(OwnReply(self.platform, tweet["id"], answers, tweet["text"],
+                                        parse_time(tweet["created_at"])))
+        return own, newest
+
+    def _item(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]],
+              parents: dict[str, dict[str, Any]]) -> IncomingItem:
+        author = users.get(tweet.get("author_id", ""), {})
+        parent = parents.get(_replied_to(tweet) or "", {})
+        ours = parent.get("author_id") == self.account
+        reply = tweet.get("in_reply_to_user_id") == self.account
+        ref = {"tweet_id": tweet["id"], "conversation_id": tweet.get("conversation_id", "")}
+        return IncomingItem(
+            platform=self.platform, account=self.account, external_id=tweet["id"],
+            kind="reply" if reply else "mention", author_id=tweet.get("author_id", ""),
+            author_name=author.get("name") or author.get("username", ""), text=tweet["text"],
+            created_at=parse_time(tweet["created_at"]),
+            reply_target=ReplyTarget("comment", ref),
+            post_id=parent.get("id") if ours else None,
+            post_text=parent.get("text") if ours else None,
+            conversation_id=tweet.get("conversation_id"),
+            permalink=_status_url(tweet["id"]),
+        )
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def send_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> SentReply:
+        """A public reply under the post, or a DM to the sender of a message."""
+        if target.mode == "message":
+            participant = target.ref["participant_id"]
+            sent = self._api.call("POST", f"{self._root}/dm_conversations/with/{participant}"
+                                  "/messages", json={"text": text}, headers=self._headers)["data"]
+            external_id, link = sent["dm_event_id"], _dm_url(sent["dm_conversation_id"])
+        else:
+            body = {"text": text, "reply": {"in_reply_to_tweet_id": target.ref["tweet_id"]}}
+            sent = self._api.call("POST", f"{self._root}/tweets", json=body,
+                                  headers=self._headers)["data"]
+            external_id, link = sent["id"], _status_url(sent["id"])
+        log.info("x/%s: sent %s (key %s)", self.account, external_id, idempotency_key)
+        return SentReply(external_id, link)
+
+    def find_reply(self, target: ReplyTarget, idempotency_key: str) -> SentReply | None:
+        """The account's reply to exactly this post or message, read back from X.
+
+        X has no client key; the workflow sends one reply per inquiry, so a reply of ours
+        to the target is the one this key stands for.
+        """
+        if target.mode == "message":
+            found = self._dms.own_answer(target.ref["dm_conversation_id"], target.ref["dm_event_id"])
+            return SentReply(found, _dm_url(target.ref["dm_conversation_id"])) if found else None
+        query = f"from:{self.account} conversation_id:{target.ref['conversation_id']}"
+        for page in self._get_pages("/tweets/search/recent", query=query, max_results="100",
+                                    **TWEET_FIELDS):
+            for tweet in reversed(page.get("data", [])):
+                if _replied_to(tweet) == target.ref["tweet_id"]:
+                    return SentReply(tweet["id"], _status_url(tweet["id"]))
+        return None
+
+    def hide(self, target: ReplyTarget, hidden: bool) -> None:
+        """Hide a reply; X allows it only in conversations the account started."""
+        if target.mode != "comment":
+            raise PlatformError("X cannot hide a direct message",
+                                platform=self.platform, account=self.account)
+        self._api.call("PUT", f"{self._root}/tweets/{target.ref['tweet_id']}/hidden",
+                       json={"hidden": hidden}, headers=self._headers, idempotent=True)
+
+    def close(self) -> None:
+        self._api.close()
+
+    def _get_pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
+        """Every page of a newest-first X list; `meta.next_token` is absent on the last."""
+        params = {k: v for k, v in params.items() if v}
+        while True:
+            page = self._api.call("GET", self._root + path, params=params, headers=self._headers)
+            yield page
+            token = page.get("meta", {}).get("next_token")
+            if not token:
+                return
+            params["pagination_token"] = token
+
+
+def _replied_to(tweet: dict[str, Any]) -> str | None:
+    return next((r["id"] for r in tweet.get("referenced_tweets", [])
+                 if r.get("type") == "replied_to"), None)
+
+
+def _status_url(tweet_id: str) -> str:
+    return f"https://x.com/i/web/status/{tweet_id}"
+
+
+def _dm_url(conversation_id: str) -> str:
+    return f"https://x.com/messages/{conversation_id}"
+
+
