@@ -30,7 +30,8 @@ def clock(moment: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
 
 
 def day_name(moment: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
-    """The weekday within a week of `now` ("tirsdag"), else with the date ("tirsdag den 12. maj")."""
+    """The weekday within a week of `now` ("tirsdag"), else with the date as well
+    ("tirsdag den 12. maj")."""
     zone = ZoneInfo(tz)
     day, today = moment.astimezone(zone).date(), now.astimezone(zone).date()
     weekday = WEEKDAYS[day.weekday()]
@@ -106,7 +107,8 @@ def routed_because(route_name: str, reasons: Sequence[str]) -> str:
 
 
 def urgent_notice() -> str:
-    return "🚨 *Haster:* Henvendelsen kan handle om fare eller en krise. Er der fare for liv: ring 112."
+    return ("🚨 *Haster:* Henvendelsen kan handle om fare eller en krise. "
+            "Er der fare for liv: ring 112.")
 
 
 def maybe_no_reply() -> str:
@@ -204,7 +206,7 @@ def default_greeting(citizen_first_name: str) -> str:
 
 
 def default_sign_off(first_name: str, municipality: str = "Albertslund Kommune") -> str:
-    return f"Venlig hilsen {first_name}, {municipality}" if first_name else f"Venlig hilsen {municipality}"
+    return f"Venlig hilsen {first_name + ', ' if first_name else ''}{municipality}"
 
 
 def empty_reply_error() -> str:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_sdk import WebClient
 
 from bot.chat import slack_blocks
@@ -63,7 +65,8 @@ def fake(server: FakeSlack, clock: Clock) -> FakeSlack:
     return server
 
 
-def gateway(fake: FakeSlack, clock: Clock, token: str = "xoxb-test", **options: float) -> SlackGateway:
+def gateway(fake: FakeSlack, clock: Clock, token: str = "xoxb-test",
+            **options: float) -> SlackGateway:
     client = WebClient(token=token, base_url=fake.base_url, timeout=1)
     return SlackGateway(client, sleep=clock.sleep, clock=clock, **options)  # type: ignore[arg-type]
 
@@ -86,7 +89,8 @@ def test_link_previews_are_turned_off_for_citizen_content(fake: FakeSlack, clock
     assert (args["unfurl_links"], args["unfurl_media"]) == (False, False)
 
 
-def test_the_approval_request_goes_to_the_communication_channel(fake: FakeSlack, clock: Clock) -> None:
+def test_the_approval_request_goes_to_the_communication_channel(
+        fake: FakeSlack, clock: Clock) -> None:
     view = dataclasses.replace(VIEW, draft_text="Hej Ida", actions=("approve", "reject"))
     gateway(fake, clock).post_approval("C2", view)
     assert fake.history("C2")[0]["blocks"][0]["text"]["text"].startswith("Udkast til godkendelse")
@@ -119,7 +123,8 @@ def test_an_ephemeral_message_is_shown_to_one_person_only(fake: FakeSlack, clock
     assert fake.history("C1") == []
 
 
-def test_an_unknown_channel_is_a_chat_error_naming_slacks_code(fake: FakeSlack, clock: Clock) -> None:
+def test_an_unknown_channel_is_a_chat_error_naming_slacks_code(
+        fake: FakeSlack, clock: Clock) -> None:
     with pytest.raises(SlackCallFailed) as caught:
         gateway(fake, clock).notify("C404", "hej")
     assert caught.value.code == "channel_not_found"
@@ -144,7 +149,8 @@ def test_a_429_is_waited_out_for_its_retry_after(fake: FakeSlack, clock: Clock) 
     assert len(fake.history("C1")) == 1
 
 
-def test_slack_throttling_that_never_ends_becomes_a_chat_error(fake: FakeSlack, clock: Clock) -> None:
+def test_slack_throttling_that_never_ends_becomes_a_chat_error(
+        fake: FakeSlack, clock: Clock) -> None:
     fake.fail_next("chat.update", "ratelimited", status=429, retry_after=1, times=10)
     with pytest.raises(SlackCallFailed, match="ratelimited"):
         gateway(fake, clock, max_rate_limit_waits=3).update(ChatRef("C1", "1.0"), VIEW)
@@ -165,7 +171,8 @@ def test_the_posting_rate_is_configurable(fake: FakeSlack, clock: Clock) -> None
     assert clock.slept == [0.25, 0.25]
 
 
-def test_another_channel_posts_without_waiting_for_a_busy_one(fake: FakeSlack, clock: Clock) -> None:
+def test_another_channel_posts_without_waiting_for_a_busy_one(
+        fake: FakeSlack, clock: Clock) -> None:
     chat = gateway(fake, clock)
     chat.notify("C1", "første")
     chat.notify("C2", "anden kanal")
@@ -233,3 +240,25 @@ def test_the_newest_human_reply_in_the_thread_is_found(fake: FakeSlack, clock: C
     chat.post_in_thread(ref, "⏰ Påmindelse")
     reply = chat.latest_human_reply(ref)
     assert reply is not None and (reply.user, reply.text) == ("U1", "bedre udkast")
+
+
+markup = st.sampled_from(["<!channel>", "<@U1>", "<http://evil.example|Din bank>", "&lt;", "\u202e",
+                          "\u200b", "010190-1234", "x" * 5000, "\n" * 50, "*_~`>"])
+hostile = st.lists(st.one_of(markup, st.text()), max_size=8).map("".join)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(author=hostile, text=hostile, draft=hostile)
+def test_slack_accepts_every_card_whatever_the_citizen_wrote(
+        server: FakeSlack, author: str, text: str, draft: str) -> None:
+    server.reset()
+    server.add_channel("C1", "teknik")
+    view = dataclasses.replace(VIEW, author_name=author, text=text, post_text=text,
+                               draft_text=draft, actions=("approve", "edit", "reject"))
+    clock = Clock()
+    chat = SlackGateway(WebClient(token="xoxb-test", base_url=server.base_url, timeout=1),
+                        sleep=clock.sleep, clock=clock)
+    chat.post_inquiry("C1", view)
+    chat.post_approval("C1", view)
+    assert len(server.history("C1")) == 2

@@ -13,7 +13,8 @@ from bot.privacy import (CPR_MASK, contains_cpr, for_input, for_slack, mask_cpr,
                          slack_escape, slack_link, strip_invisible)
 
 MARKER = " … (forkortet)"
-CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+CONTROL = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 hostile_pieces = st.sampled_from([
     "<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C999>", "<!subteam^S1>",

@@ -105,7 +105,8 @@ def test_a_private_channel_without_the_bot_is_not_found(fake: FakeSlack, client:
     assert error_of(client.chat_postMessage, channel="G1", text="hej") == "channel_not_found"
 
 
-def test_a_public_channel_without_the_bot_needs_an_invitation(fake: FakeSlack, client: WebClient) -> None:
+def test_a_public_channel_without_the_bot_needs_an_invitation(
+        fake: FakeSlack, client: WebClient) -> None:
     fake.add_channel("C9", "andet", bot_member=False)
     assert error_of(client.chat_postMessage, channel="C9", text="hej") == "not_in_channel"
 
@@ -149,18 +150,21 @@ def test_ts_values_increase_and_sort_as_strings_within_one_second(client: WebCli
 ], ids=["51 blocks", "long section", "long header", "mrkdwn header", "long value",
         "long action_id", "long button", "duplicate action_id", "unknown type", "empty text"])
 def test_blocks_slack_would_refuse_are_invalid(client: WebClient, blocks: list[Any]) -> None:
-    assert error_of(client.chat_postMessage, channel="C1", text="x", blocks=blocks) == "invalid_blocks"
+    assert error_of(client.chat_postMessage, channel="C1", text="x", blocks=blocks) == (
+        "invalid_blocks")
 
 
 def test_invalid_blocks_point_at_the_culprit(client: WebClient) -> None:
     with pytest.raises(SlackApiError) as caught:
         client.chat_postMessage(channel="C1", text="x", blocks=[section("ok"), section("x" * 3001)])
-    assert "[json-pointer:/blocks/1/text/text]" in caught.value.response["response_metadata"]["messages"][0]
+    first = caught.value.response["response_metadata"]["messages"][0]
+    assert "[json-pointer:/blocks/1/text/text]" in first
 
 
 def test_too_much_text_across_blocks_is_msg_blocks_too_long(client: WebClient) -> None:
     blocks = [section("x" * 2900)] * 5
-    assert error_of(client.chat_postMessage, channel="C1", text="x", blocks=blocks) == "msg_blocks_too_long"
+    assert error_of(client.chat_postMessage, channel="C1", text="x", blocks=blocks) == (
+        "msg_blocks_too_long")
 
 
 # --- threads, updates, ephemerals, permalinks, history ------------------------------------
@@ -170,7 +174,8 @@ def test_a_reply_updates_the_parents_thread_summary(fake: FakeSlack, client: Web
     parent = client.chat_postMessage(channel="C1", text="kort")["ts"]
     reply = fake.say("C1", "U1", "udkast", thread_ts=parent)
     root = fake.message("C1", parent)
-    assert (root["reply_count"], root["reply_users"], root["latest_reply"]) == (1, ["U1"], reply["ts"])
+    summary = (root["reply_count"], root["reply_users"], root["latest_reply"])
+    assert summary == (1, ["U1"], reply["ts"])
     assert root["thread_ts"] == parent
 
 
@@ -182,7 +187,8 @@ def test_a_reply_to_a_reply_joins_the_parents_thread(fake: FakeSlack, client: We
 
 
 def test_a_reply_to_an_unknown_message_is_refused(client: WebClient) -> None:
-    assert error_of(client.chat_postMessage, channel="C1", text="x", thread_ts="1.2") == "message_not_found"
+    refused = error_of(client.chat_postMessage, channel="C1", text="x", thread_ts="1.2")
+    assert refused == "message_not_found"
 
 
 def test_an_update_keeps_ts_and_blocks_unless_given(fake: FakeSlack, client: WebClient) -> None:
@@ -199,7 +205,8 @@ def test_only_the_bots_own_messages_can_be_updated(fake: FakeSlack, client: WebC
 
 
 def test_updating_a_missing_message_is_message_not_found(client: WebClient) -> None:
-    assert error_of(client.chat_update, channel="C1", ts="1.000001", text="x") == "message_not_found"
+    refused = error_of(client.chat_update, channel="C1", ts="1.000001", text="x")
+    assert refused == "message_not_found"
 
 
 def test_an_update_over_4000_characters_is_too_long(client: WebClient) -> None:
@@ -208,7 +215,8 @@ def test_an_update_over_4000_characters_is_too_long(client: WebClient) -> None:
 
 
 def test_an_ephemeral_needs_the_person_in_the_channel(client: WebClient) -> None:
-    assert error_of(client.chat_postEphemeral, channel="C1", user="U7", text="x") == "user_not_in_channel"
+    refused = error_of(client.chat_postEphemeral, channel="C1", user="U7", text="x")
+    assert refused == "user_not_in_channel"
 
 
 def test_a_reply_permalink_names_its_thread(fake: FakeSlack, client: WebClient) -> None:
@@ -246,8 +254,8 @@ def test_user_groups_and_users_answer_or_say_unknown(fake: FakeSlack, client: We
 
 # --- modals ---------------------------------------------------------------------------------
 
-MODAL = {"type": "modal", "callback_id": "draft_modal", "title": {"type": "plain_text", "text": "Udkast"},
-         "blocks": [section("hej")]}
+MODAL = {"type": "modal", "callback_id": "draft_modal", "blocks": [section("hej")],
+         "title": {"type": "plain_text", "text": "Udkast"}}
 
 
 def test_a_trigger_opens_one_modal_only(fake: FakeSlack, client: WebClient) -> None:
@@ -256,7 +264,8 @@ def test_a_trigger_opens_one_modal_only(fake: FakeSlack, client: WebClient) -> N
     assert error_of(client.views_open, trigger_id=trigger, view=MODAL) == "exchanged_trigger_id"
 
 
-def test_a_trigger_expires_after_three_seconds(fake: FakeSlack, client: WebClient, clock: Clock) -> None:
+def test_a_trigger_expires_after_three_seconds(
+        fake: FakeSlack, client: WebClient, clock: Clock) -> None:
     trigger = fake.new_trigger_id()
     clock.now += 3.5
     assert error_of(client.views_open, trigger_id=trigger, view=MODAL) == "expired_trigger_id"
@@ -264,14 +273,17 @@ def test_a_trigger_expires_after_three_seconds(fake: FakeSlack, client: WebClien
 
 def test_a_modal_title_over_24_characters_is_refused(fake: FakeSlack, client: WebClient) -> None:
     view = {**MODAL, "title": {"type": "plain_text", "text": "x" * 25}}
-    assert error_of(client.views_open, trigger_id=fake.new_trigger_id(), view=view) == "invalid_arguments"
+    refused = error_of(client.views_open, trigger_id=fake.new_trigger_id(), view=view)
+    assert refused == "invalid_arguments"
 
 
-def test_a_stale_hash_is_a_conflict_and_each_update_gets_a_new_hash(fake: FakeSlack, client: WebClient) -> None:
+def test_a_stale_hash_is_a_conflict_and_each_update_gets_a_new_hash(
+        fake: FakeSlack, client: WebClient) -> None:
     opened = client.views_open(trigger_id=fake.new_trigger_id(), view=MODAL)["view"]
     updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)["view"]
     assert updated["hash"] != opened["hash"]
-    assert error_of(client.views_update, view_id=opened["id"], hash=opened["hash"], view=MODAL) == "hash_conflict"
+    refused = error_of(client.views_update, view_id=opened["id"], hash=opened["hash"], view=MODAL)
+    assert refused == "hash_conflict"
 
 
 # --- failure injection, throttling, reset, hooks --------------------------------------------
@@ -282,7 +294,8 @@ def test_an_injected_429_carries_retry_after_and_then_passes(fake: FakeSlack) ->
     url, auth = f"{fake.base_url}chat.postMessage", {"Authorization": "Bearer xoxb-test"}
     first = httpx.post(url, json={"channel": "C1", "text": "x"}, headers=auth, timeout=1)
     second = httpx.post(url, json={"channel": "C1", "text": "x"}, headers=auth, timeout=1)
-    assert (first.status_code, first.headers["Retry-After"], first.json()["error"]) == (429, "1", "ratelimited")
+    throttled = (first.status_code, first.headers["Retry-After"], first.json()["error"])
+    assert throttled == (429, "1", "ratelimited")
     assert second.json()["ok"]
 
 
@@ -362,7 +375,8 @@ def test_a_signed_thread_message_reaches_the_listener(fake: FakeSlack, bolt: Any
 def test_a_signed_click_reaches_the_action_listener(fake: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
     blocks = [{"type": "actions", "block_id": "inquiry:7", "elements": [
-        {"type": "button", "action_id": "draft", "value": "7", "text": {"type": "plain_text", "text": "Skriv"}}]}]
+        {"type": "button", "action_id": "draft", "value": "7",
+         "text": {"type": "plain_text", "text": "Skriv"}}]}]
     ts = fake.workspace.chat_postMessage({"channel": "C1", "blocks": blocks})["ts"]
     click = SlackRequests(SECRET).block_action(
         user="U1", action={"action_id": "draft", "value": "7"}, message=fake.message("C1", ts),
@@ -382,14 +396,16 @@ def test_a_signed_modal_submission_carries_the_typed_text(fake: FakeSlack, bolt:
 def test_a_signed_slash_command_reaches_the_command_listener(fake: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
     command = SlackRequests(SECRET).slash_command(
-        user="U1", channel="C1", trigger_id=fake.new_trigger_id(), response_url=fake.new_response_url())
+        user="U1", channel="C1", trigger_id=fake.new_trigger_id(),
+        response_url=fake.new_response_url())
     assert dispatch(app, command) == 200
     assert seen == [("command", "U1")]
 
 
 def test_a_request_signed_too_long_ago_is_refused(bolt: Any) -> None:
     app, seen = bolt
-    stale = SlackRequests(SECRET, clock=lambda: 1_000_000_000.0).event({"type": "message", "text": "x"})
+    long_ago = SlackRequests(SECRET, clock=lambda: 1_000_000_000.0)
+    stale = long_ago.event({"type": "message", "text": "x"})
     assert dispatch(app, stale) == 401 and seen == []
 
 

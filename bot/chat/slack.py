@@ -137,7 +137,8 @@ class SlackGateway:
 
     @staticmethod
     def _plain(text: str) -> dict[str, Any]:
-        return {"text": privacy.shorten(slack_blocks.trusted(text), slack_blocks.FALLBACK_TEXT, "…")}
+        shown = slack_blocks.trusted(text)
+        return {"text": privacy.shorten(shown, slack_blocks.FALLBACK_TEXT, "…")}
 
     def _post(self, channel: str, message: dict[str, Any], **extra: Any) -> ChatRef:
         self._pacer.wait_turn(channel)

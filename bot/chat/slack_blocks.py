@@ -88,8 +88,7 @@ def trusted(text: str) -> str:
 
 
 def _inquiry_blocks(view: InquiryView) -> list[Block]:
-    author = citizen(view.author_name, AUTHOR_TEXT)
-    blocks = [section(f"{texts.author_wrote(author)}\n{citizen(view.text, CITIZEN_TEXT, view.permalink)}")]
+    blocks = [_quoted_inquiry(view, CITIZEN_TEXT)]
     where = [texts.under_post(citizen(view.post_text, POST_TEXT))] if view.post_text else []
     if view.permalink:
         where.append(privacy.slack_link(view.permalink, texts.link_to_original()))
@@ -197,9 +196,10 @@ def _text_input(block_id: str, action_id: str, label: str, hint: str, *,
             "hint": plain(hint, 2000), "element": element, "optional": optional}
 
 
-def _quoted_inquiry(view: InquiryView) -> Block:
-    author = citizen(view.author_name, AUTHOR_TEXT)
-    return section(f"{texts.author_wrote(author)}\n{citizen(view.text, MODAL_CONTEXT, view.permalink)}")
+def _quoted_inquiry(view: InquiryView, limit: int = MODAL_CONTEXT) -> Block:
+    """Who wrote what; modals show less of it than cards, to leave room for typing."""
+    author = texts.author_wrote(citizen(view.author_name, AUTHOR_TEXT))
+    return section(f"{author}\n{citizen(view.text, limit, view.permalink)}")
 
 
 def draft_modal(view: InquiryView, *, greeting: str, sign_off: str, direct: bool = False) -> Block:
@@ -218,7 +218,8 @@ def edit_modal(view: InquiryView) -> Block:
     """The officer's edit-then-approve form, holding the current draft."""
     reply = _text_input(REPLY_BLOCK, REPLY_INPUT, texts.reply_label(), texts.reply_hint(),
                         initial=view.draft_text or "")
-    return _modal(EDIT_CALLBACK, str(view.inquiry_id), texts.EDIT_MODAL, [_quoted_inquiry(view), reply])
+    return _modal(EDIT_CALLBACK, str(view.inquiry_id), texts.EDIT_MODAL,
+                  [_quoted_inquiry(view), reply])
 
 
 def reject_modal(view: InquiryView) -> Block:

@@ -100,7 +100,8 @@ class FakeSlack:
                                                           everyone)
 
     def add_user(self, user_id: str, name: str, *, real_name: str = "", display_name: str = "",
-                 is_bot: bool = False, deleted: bool = False, tz: str = "Europe/Copenhagen") -> None:
+                 is_bot: bool = False, deleted: bool = False,
+                 tz: str = "Europe/Copenhagen") -> None:
         profile = {"display_name": display_name, "real_name": real_name or name}
         with self._lock:
             self.workspace.users[user_id] = {
@@ -183,7 +184,8 @@ class FakeSlack:
 
     # --- serving ---------------------------------------------------------------------------
 
-    def handle(self, method: str, args: Args, token: str | None) -> tuple[int, Args, dict[str, str]]:
+    def handle(self, method: str, args: Args,
+               token: str | None) -> tuple[int, Args, dict[str, str]]:
         """One API call → (HTTP status, JSON body, extra headers)."""
         with self._lock:
             args = {k: v for k, v in args.items() if k not in ("token", "team_id")}

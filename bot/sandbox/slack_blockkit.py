@@ -82,7 +82,7 @@ def _elements(report: _Report, where: str, elements: Any, limit: int) -> None:
     if not isinstance(elements, list) or not 1 <= len(elements) <= limit:
         report.add(where, f"must hold 1 to {limit} elements")
         return
-    action_ids = [e.get("action_id") for e in elements if isinstance(e, dict) and e.get("action_id")]
+    action_ids = [e["action_id"] for e in elements if isinstance(e, dict) and e.get("action_id")]
     if len(action_ids) != len(set(action_ids)):
         report.add(where, "action_id values must be unique within a block")
     for index, element in enumerate(elements):
