@@ -148,7 +148,7 @@ class SlackGateway:
         return ChatRef(str(response["channel"]), str(response["ts"]))
 
     def _call(self, method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
-        name = method.__name__
+        name = getattr(method, "__name__", "api_call")
         waits = 0
         while True:
             try:

@@ -105,9 +105,9 @@ def _inquiry_blocks(view: InquiryView) -> list[Block]:
     return blocks
 
 
-def _state_blocks(view: InquiryView, with_draft: bool) -> list[Block]:
-    blocks = []
-    if with_draft and view.draft_text:
+def _state_blocks(view: InquiryView) -> list[Block]:
+    blocks: list[Block] = []
+    if view.draft_text:
         blocks.append(section(f"{texts.draft_by(mention(view.draft_author))}\n"
                               f"{citizen(view.draft_text, CITIZEN_TEXT)}"))
     lines = [trusted(line) for line in view.status_lines]
@@ -142,7 +142,7 @@ def _move_select(view: InquiryView) -> Block | None:
 
 
 def _actions(view: InquiryView, allowed: Sequence[str]) -> list[Block]:
-    elements = []
+    elements: list[Block] = []
     for action in (a for a in view.actions if a in allowed):
         element = _move_select(view) if action == "move" else _button(action, view.inquiry_id)
         if element:
@@ -152,31 +152,28 @@ def _actions(view: InquiryView, allowed: Sequence[str]) -> list[Block]:
     return [{"type": "actions", "block_id": f"inquiry:{view.inquiry_id}", "elements": elements}]
 
 
-def _fallback(text: str) -> str:
-    return privacy.shorten(trusted(text), FALLBACK_TEXT, "…")
+def _message(view: InquiryView, header: str, allowed: Sequence[str], fallback: str) -> Message:
+    blocks = [{"type": "header", "text": plain(header, HEADER_TEXT)}, *_inquiry_blocks(view),
+              *_state_blocks(view), *_actions(view, allowed)]
+    return {"text": privacy.shorten(trusted(fallback), FALLBACK_TEXT, "…"),
+            "blocks": blocks[:MAX_BLOCKS]}
 
 
 def inquiry_card(view: InquiryView) -> Message:
     """The department's message: the inquiry, its deadline and why it came here, plus buttons."""
-    header = {"type": "header",
-              "text": plain(texts.card_header(view.platform, view.kind, view.urgent), HEADER_TEXT)}
-    blocks = [header, *_inquiry_blocks(view), *_state_blocks(view, with_draft=True),
-              *_actions(view, CARD_ACTIONS)]
     kind = texts.kind_label(view.platform, view.kind)
-    text = texts.card_fallback(kind, citizen(view.author_name, AUTHOR_TEXT),
-                               privacy.slack_escape(view.route_name))
-    return {"text": _fallback(text), "blocks": blocks[:MAX_BLOCKS]}
+    fallback = texts.card_fallback(kind, citizen(view.author_name, AUTHOR_TEXT),
+                                   privacy.slack_escape(view.route_name))
+    header = texts.card_header(view.platform, view.kind, view.urgent)
+    return _message(view, header, CARD_ACTIONS, fallback)
 
 
 def approval_request(view: InquiryView) -> Message:
     """The communication unit's message: the inquiry with the draft and the approval buttons."""
-    header = {"type": "header",
-              "text": plain(texts.approval_header(view.platform, view.kind), HEADER_TEXT)}
-    blocks = [header, *_inquiry_blocks(view), *_state_blocks(view, with_draft=True),
-              *_actions(view, APPROVAL_ACTIONS)]
-    text = texts.approval_fallback(texts.kind_label(view.platform, view.kind),
-                                   citizen(view.author_name, AUTHOR_TEXT))
-    return {"text": _fallback(text), "blocks": blocks[:MAX_BLOCKS]}
+    kind = texts.kind_label(view.platform, view.kind)
+    fallback = texts.approval_fallback(kind, citizen(view.author_name, AUTHOR_TEXT))
+    header = texts.approval_header(view.platform, view.kind)
+    return _message(view, header, APPROVAL_ACTIONS, fallback)
 
 
 def _modal(callback_id: str, metadata: str, labels: tuple[str, str], blocks: list[Block]) -> Block:
