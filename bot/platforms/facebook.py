@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.platforms.base import FetchResult, ReplyTarget
-from bot.platforms.graph import Collected, GraphClient, parse_time
+from bot.platforms.graph import GraphClient
+from bot.platforms.graph_cursor import Collected, parse_time
 
 COMMENT_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden,permalink_url"
 

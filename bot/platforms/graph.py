@@ -5,19 +5,15 @@ Graph errors are classified by `error.code`, never by HTTP status (docs 1.8-1.9)
 token travels in an `Authorization` header and is stripped from every `paging.next` URL
 Graph hands back, so it never appears in a URL that httpx or we could log.
 
-Incremental reading: a stream's cursor is the creation time of the newest item seen. Each
-poll re-reads `overlap` before it, so items that appear late with an older timestamp
-(eventual consistency, clock skew) are still caught; the database's unique key absorbs the
-repeats, and within one fetch every id is returned once. See `Collected` for how the
-cursor also remembers what the window already returned.
+Incremental reading (time window with overlap, plus memory of what it returned) lives in
+`graph_cursor`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,6 +26,7 @@ from bot.errors import (
     PlatformUnavailable,
 )
 from bot.platforms.base import IncomingItem, OwnReply, ReplyTarget, SentReply
+from bot.platforms.graph_cursor import Collected, parse_time
 from bot.platforms.http import (
     DEFAULT_RETRY_AFTER,
     ApiClient,
@@ -73,13 +70,6 @@ def _text(raw: dict[str, Any]) -> str:
     return str(raw.get("message", raw.get("text", "")))
 
 
-def parse_time(value: Any) -> datetime:
-    """Graph sends `2026-03-04T09:15:02+0000`; some samples carry Unix seconds instead."""
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        return datetime.fromtimestamp(int(value), UTC)
-    return datetime.fromisoformat(str(value))
-
-
 def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | None:
     """Map Graph's error envelope to the error tree; None leaves it to the status defaults."""
     try:
@@ -107,57 +97,6 @@ def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | 
     if code in TRANSIENT_CODES or error.get("is_transient") or response.status_code >= 500:
         return api.error(PlatformUnavailable, detail)
     return api.error(PlatformError, detail)
-
-
-REMEMBERED_IDS = 36  # fits the 500-character cursor column with room to spare
-
-
-def _digest(item_id: str) -> str:
-    return hashlib.sha256(item_id.encode()).hexdigest()[:12]
-
-
-@dataclass
-class Collected:
-    """One fetch's harvest, and the cursor that lets the next fetch skip what it returned.
-
-    The cursor is "<newest time> <digest> <digest> ...": the digests name the items inside
-    the overlap window that were already returned, so re-reading the window for late
-    arrivals does not hand the same items back on every poll. Should the window hold more
-    than `REMEMBERED_IDS` items, the oldest may come back once more; the database's unique
-    key absorbs that.
-    """
-
-    since: datetime
-    newest: datetime | None
-    known: frozenset[str]
-    overlap: timedelta
-    items: list[IncomingItem] = field(default_factory=list)
-    own: list[OwnReply] = field(default_factory=list)
-    observed: dict[str, datetime] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, cursor: str, overlap: timedelta, lookback: timedelta) -> Collected:
-        if not cursor:
-            return cls(datetime.now(UTC) - lookback, None, frozenset(), overlap)
-        newest, *digests = cursor.split()
-        moment = parse_time(newest)
-        return cls(moment - overlap, moment, frozenset(digests), overlap)
-
-    def is_new(self, item_id: str, created: datetime) -> bool:
-        """True once per fetch for an item in the window that an earlier fetch did not return."""
-        if created <= self.since or item_id in self.observed:
-            return False
-        self.observed[item_id] = created
-        if self.newest is None or created > self.newest:
-            self.newest = created
-        return _digest(item_id) not in self.known
-
-    def next_cursor(self, previous: str) -> str:
-        if self.newest is None:
-            return previous
-        floor = self.newest - self.overlap
-        recent = sorted((t, i) for i, t in self.observed.items() if t > floor)[-REMEMBERED_IDS:]
-        return " ".join([self.newest.isoformat(), *(_digest(i) for _, i in recent)])
 
 
 class GraphClient:

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.platforms.base import FetchResult, ReplyTarget
-from bot.platforms.graph import Collected, GraphClient, parse_time
+from bot.platforms.graph import GraphClient
+from bot.platforms.graph_cursor import Collected, parse_time
 
 REPLY_FIELDS = "id,text,timestamp,username,from{id,username},hidden,parent_id"
 
