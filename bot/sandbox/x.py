@@ -36,7 +36,7 @@ class XEmulator(Emulator):
     """One account (`account_id`, `@username`) and the citizens who write to it."""
 
     admin_actions = Emulator.admin_actions + (
-        "add_user", "post", "send_dm", "delete_tweet", "replies_from_account",
+        "add_user", "post", "send_dm", "answer_dm", "delete_tweet", "replies_from_account",
         "dms_from_account", "is_hidden", "throttle_next", "server_error_next",
     )
 
@@ -76,6 +76,11 @@ class XEmulator(Emulator):
         """A citizen's direct message to the account."""
         with self.lock:
             return self.state.add_dm(sender, self.account_id, text, created_at or self.now()).id
+
+    def answer_dm(self, recipient: str, text: str) -> str:
+        """The account's staff answering in the X app, outside borgerbot."""
+        with self.lock:
+            return self.state.add_dm(self.account_id, recipient, text, self.now()).id
 
     def delete_tweet(self, tweet_id: str) -> None:
         with self.lock:
