@@ -84,7 +84,8 @@ def classify(response: httpx.Response, api: ApiClient) -> PlatformError | None:
     if status == 429:
         return api.rate_limited(detail, _throttle_pause(response, str(body.get("message", ""))))
     if status == 426:
-        return api.error(AuthExpired, f"LinkedIn-Version {API_VERSION} is no longer served; {detail}")
+        version = response.request.headers.get("LinkedIn-Version", "")
+        return api.error(AuthExpired, f"LinkedIn-Version {version} is no longer served; {detail}")
     if status == 422 and "duplicate" in detail.lower():
         return api.error(DuplicateRejected, detail)
     return None

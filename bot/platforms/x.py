@@ -169,8 +169,9 @@ class XClient:
         to the target is the one this key stands for.
         """
         if target.mode == "message":
-            found = self._dms.own_answer(target.ref["dm_conversation_id"], target.ref["dm_event_id"])
-            return SentReply(found, _dm_url(target.ref["dm_conversation_id"])) if found else None
+            conversation = target.ref["dm_conversation_id"]
+            found = self._dms.own_answer(conversation, target.ref["dm_event_id"])
+            return SentReply(found, _dm_url(conversation)) if found else None
         query = f"from:{self.account} conversation_id:{target.ref['conversation_id']}"
         for page in self._get_pages("/tweets/search/recent", query=query, max_results="100",
                                     **TWEET_FIELDS):

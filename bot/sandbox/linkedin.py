@@ -69,8 +69,10 @@ def rest_li_list(value: str) -> list[str]:
 _AUTH_ERRORS = {
     "invalid": (401, 65600, "INVALID_ACCESS_TOKEN", "Invalid access token"),
     "expired": (401, 65601, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired"),
-    "revoked": (401, 65601, "REVOKED_ACCESS_TOKEN", "The token used in the request has been revoked by the user"),
-    "permission": (403, 100, "ACCESS_DENIED", "Not enough permissions to access: partnerApiSocialActions.GET.20260901"),
+    "revoked": (401, 65601, "REVOKED_ACCESS_TOKEN",
+                "The token used in the request has been revoked by the user"),
+    "permission": (403, 100, "ACCESS_DENIED",
+                   "Not enough permissions to access: partnerApiSocialActions.GET.20260901"),
 }
 
 
@@ -138,11 +140,14 @@ class LinkedInEmulator(Emulator):
         body = {"status": 429, "serviceErrorCode": 101 if daily else 0, "message": message}
         self.fail_next(429, body, route=route, times=times)
 
-    def server_error_next(self, status: int = 504, times: int = 1, route: str | None = None) -> None:
-        self.fail_next(status, {"status": status, "message": "Gateway Timeout"}, route=route, times=times)
+    def server_error_next(
+        self, status: int = 504, times: int = 1, route: str | None = None
+    ) -> None:
+        body = {"status": status, "message": "Gateway Timeout"}
+        self.fail_next(status, body, route=route, times=times)
 
     def reject_duplicates(self, on: bool = True) -> None:
-        """⚠ Not documented for comments: refuse an org reply identical to one in the same thread."""
+        """⚠ Undocumented for comments: refuse an org reply identical to one in its thread."""
         with self.lock:
             self.duplicates_rejected = on
 
@@ -179,11 +184,10 @@ class LinkedInEmulator(Emulator):
             return refused
         results, errors = {}, {}
         for urn in rest_li_list(request.query.get("ids", "")):
-            post = self._find_post(urn)
-            if post is None:
+            if self._find_post(urn) is None:
                 errors[urn] = {"status": 404, "message": f"Not found: {urn}"}
             else:
-                results[urn] = self._summary(urn, post.urn, None)
+                results[urn] = self._summary(urn)
         statuses = {urn: 200 for urn in results} | {urn: 404 for urn in errors}
         return json_response({"results": results, "statuses": statuses, "errors": errors})
 
@@ -192,9 +196,7 @@ class LinkedInEmulator(Emulator):
         target = unquote(request.args["target"])
         if refused or not self._exists(target):
             return refused or error(404, f"Not found: {target}")
-        comment = self.comments.get(target)
-        return json_response(self._summary(target, comment.post.urn if comment else
-                                           self._find_post(target).urn, comment))  # type: ignore[union-attr]
+        return json_response(self._summary(target))
 
     def _get_comments(self, request: Request) -> Response:
         refused = self._check_headers(request)
@@ -214,7 +216,7 @@ class LinkedInEmulator(Emulator):
         if not self._exists(target):
             return error(404, f"Not found: {target}")
         if body.get("actor") != self.org:
-            return error(403, "Actor is not allowed to comment as this organization", 100, "ACCESS_DENIED")
+            return error(403, "Actor may not comment as this organization", 100, "ACCESS_DENIED")
         if not text:
             return error(422, "/message/text :: field is required but not found", 0)
         parent = self.comments.get(target)
@@ -284,18 +286,23 @@ class LinkedInEmulator(Emulator):
         return sorted(children, key=lambda c: c.created_ms,
                       reverse=self.comment_order == "newest_first")
 
-    def _summary(self, urn: str, post_urn: str, comment: Comment | None) -> dict[str, Any]:
+    def _summary(self, urn: str) -> dict[str, Any]:
+        """`commentsSummary` of a post (all levels counted) or of a comment (its replies)."""
         live = self._live()
-        if comment is None:
-            first = [c for c in live if c.post.urn == post_urn and c.parent is None]
-            total = [c for c in live if c.post.urn == post_urn]
+        post = self._find_post(urn)
+        if post is not None:
+            first = [c for c in live if c.post is post and c.parent is None]
+            total = [c for c in live if c.post is post]
         else:
-            first = total = [c for c in live if c.parent == comment.urn]
+            first = total = [c for c in live if c.parent == urn]
         return {"target": urn, "likesSummary": {"totalLikes": 0, "aggregatedTotalLikes": 0},
                 "commentsSummary": {"totalFirstLevelComments": len(first),
                                     "aggregatedTotalComments": len(total)}}
 
-    def _page(self, request: Request, elements: list[dict[str, Any]], default_count: int) -> Response:
+    def _page(
+        self, request: Request, elements: list[dict[str, Any]], default_count: int
+    ) -> Response:
+        """Offset paging: `start`/`count` in, `paging.total` and a `next` link out."""
         try:
             start = int(request.query.get("start", "0"))
             size = min(int(request.query.get("count", str(default_count))), 100)
@@ -303,9 +310,10 @@ class LinkedInEmulator(Emulator):
             return error(400, "start and count must be integers", 0)
         links = []
         if start + size < len(elements):
-            query = "&".join(f"{k}={v}" for k, v in request.query.items() if k not in ("start", "count"))
+            kept = [f"{k}={v}" for k, v in request.query.items() if k not in ("start", "count")]
+            query = "&".join([*kept, f"start={start + size}", f"count={size}"])
             links.append({"rel": "next", "type": "application/json",
-                          "href": f"/rest{request.path[5:]}?{query}&start={start + size}&count={size}"})
+                          "href": f"{request.path}?{query}"})
         return json_response({"paging": {"start": start, "count": size, "total": len(elements),
                                           "links": links},
                               "elements": elements[start:start + size]})

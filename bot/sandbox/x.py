@@ -11,10 +11,8 @@ summon, and hide-reply limited to conversations the account started.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-
 from bot.sandbox.server import Emulator, Request, Response, json_response
-from bot.sandbox.x_state import DmEvent, Tweet, XState, problem
+from bot.sandbox.x_state import PROBLEMS, XState, forbidden, invalid, not_found, problem
 
 WINDOW = 900
 LIMITS = {  # per user, per 15 minutes (§4.3)
@@ -27,7 +25,7 @@ _AUTH = {
     "expired": (401, "Unauthorized", "about:blank", "Unauthorized"),
     "revoked": (401, "Unauthorized", "about:blank", "Unauthorized"),
     "invalid": (401, "Unauthorized", "about:blank", "Unauthorized"),
-    "permission": (403, "Client Forbidden", "https://api.x.com/2/problems/client-forbidden",
+    "permission": (403, "Client Forbidden", PROBLEMS + "client-forbidden",
                    "This request must be made using an approved developer account."),
 }
 
@@ -111,7 +109,9 @@ class XEmulator(Emulator):
                  "type": "about:blank", "status": 429})
         self.fail_next(429, body, headers, route=route, times=times)
 
-    def server_error_next(self, status: int = 503, times: int = 1, route: str | None = None) -> None:
+    def server_error_next(
+        self, status: int = 503, times: int = 1, route: str | None = None
+    ) -> None:
         body = {"title": "Service Unavailable", "detail": "Service Unavailable",
                 "type": "about:blank", "status": status}
         self.fail_next(status, body, route=route, times=times)
@@ -166,16 +166,14 @@ class XEmulator(Emulator):
 
     def _mentions(self, request: Request) -> Response:
         if request.args["id"] not in self.state.users:
-            return problem(404, "Not Found Error", f"Could not find user with id: [{request.args['id']}].",
-                           "https://api.x.com/2/problems/resource-not-found")
+            return not_found("user", request.args["id"])
         found = [t for t in self.state.live() if self.state.mentions_account(t)][:800]
         return self.state.tweet_page(request, found, low=5, default=10)
 
     def _search(self, request: Request) -> Response:
         matcher = self.state.query_matcher(request.query.get("query", ""))
         if matcher is None:
-            return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                           "https://api.x.com/2/problems/invalid-request")
+            return invalid()
         week_ago = self.now() - timedelta(days=7)
         found = [t for t in self.state.live() if t.created >= week_ago and matcher(t)]
         return self.state.tweet_page(request, found, low=10, default=10)
@@ -185,15 +183,14 @@ class XEmulator(Emulator):
         text = str(body.get("text") or "")
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if any(t.text == text for t in self.state.live() if t.author == self.account_id):
-            return problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
+            return forbidden("You are not allowed to create a Tweet with duplicate content.")
         if reply_to is not None:
             target = self.state.tweets.get(reply_to)
             if target is None or target.deleted:
-                return problem(404, "Not Found Error", f"Could not find tweet with id: [{reply_to}].",
-                               "https://api.x.com/2/problems/resource-not-found")
+                return not_found("tweet", reply_to)
             if not self.state.summoned(target):
-                return problem(403, "Forbidden", "Reply to this post is not allowed because you have "
-                               "not been mentioned or otherwise engaged by the author of the post.")
+                return forbidden("Reply to this post is not allowed because you have not been "
+                                 "mentioned or otherwise engaged by the author of the post.")
         tweet = self.state.add_tweet(self.account_id, text, reply_to, self.now())
         return json_response({"data": {"id": tweet.id, "text": tweet.text,
                                        "edit_history_tweet_ids": [tweet.id]}}, 201)
@@ -201,19 +198,17 @@ class XEmulator(Emulator):
     def _hide(self, request: Request) -> Response:
         tweet = self.state.tweets.get(request.args["id"])
         if tweet is None or tweet.deleted:
-            return problem(404, "Not Found Error", "Could not find tweet.",
-                           "https://api.x.com/2/problems/resource-not-found")
+            return not_found("tweet", request.args["id"])
         root = self.state.tweets.get(tweet.conversation_id)
         if tweet.replied_to is None or root is None or root.author != self.account_id:
-            return problem(403, "Forbidden", "You can only hide replies to conversations you started.")
+            return forbidden("You can only hide replies to conversations you started.")
         tweet.hidden = bool((request.json() or {}).get("hidden"))
         return json_response({"data": {"hidden": tweet.hidden}})
 
     def _delete_tweet(self, request: Request) -> Response:
         tweet = self.state.tweets.get(request.args["id"])
         if tweet is None or tweet.deleted or tweet.author != self.account_id:
-            return problem(404, "Not Found Error", "Could not find tweet.",
-                           "https://api.x.com/2/problems/resource-not-found")
+            return not_found("tweet", request.args["id"])
         tweet.deleted = True
         return json_response({"data": {"deleted": True}})
 
@@ -227,12 +222,9 @@ class XEmulator(Emulator):
     def _send_dm(self, request: Request) -> Response:
         participant = request.args["participant"]
         if participant not in self.state.users or participant == self.account_id:
-            return problem(400, "Invalid Request", "Invalid participant_id.",
-                           "https://api.x.com/2/problems/invalid-request")
+            return invalid()
         text = str((request.json() or {}).get("text") or "")
-        event: DmEvent = self.state.add_dm(self.account_id, participant, text, self.now())
+        event = self.state.add_dm(self.account_id, participant, text, self.now())
         return json_response({"data": {"dm_conversation_id": event.conversation_id,
                                        "dm_event_id": event.id}}, 201)
 
-
-__all__ = ["XEmulator", "Tweet", "DmEvent"]

@@ -15,13 +15,26 @@ from typing import Any
 
 from bot.sandbox.server import Request, Response, json_response
 
-TWEET_FIELDS = ("created_at", "author_id", "conversation_id", "in_reply_to_user_id",
-                "referenced_tweets")
-DM_FIELDS = ("created_at", "sender_id", "dm_conversation_id", "participant_ids")
+PROBLEMS = "https://api.x.com/2/problems/"
 
 
 def problem(status: int, title: str, detail: str, kind: str = "about:blank") -> Response:
     return json_response({"title": title, "detail": detail, "type": kind, "status": status}, status)
+
+
+def not_found(what: str, ident: str) -> Response:
+    return problem(404, "Not Found Error", f"Could not find {what} with id: [{ident}].",
+                   PROBLEMS + "resource-not-found")
+
+
+def forbidden(detail: str) -> Response:
+    """X's plain 403 (`about:blank`): this action is refused, the token itself is fine."""
+    return problem(403, "Forbidden", detail)
+
+
+def invalid() -> Response:
+    return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
+                   PROBLEMS + "invalid-request")
 
 
 def _stamp(when: datetime) -> str:
@@ -134,7 +147,7 @@ class XState:
         expansions = set(query.get("expansions", "").split(","))
         window = _window(query, [t.id for t in found], low, default)
         if window is None:
-            return _invalid()
+            return invalid()
         page, next_token = window
         tweets = [t for t in found if t.id in page]
         meta: dict[str, Any] = {"result_count": len(tweets)}
@@ -156,7 +169,7 @@ class XState:
         events = [e for e in found if "MessageCreate" in wanted]
         window = _window(query, [e.id for e in events], 1, 100)
         if window is None:
-            return _invalid()
+            return invalid()
         page, next_token = window
         chosen = [e for e in events if e.id in page]
         meta: dict[str, Any] = {"result_count": len(chosen)}
@@ -182,7 +195,9 @@ class XState:
         data.update({k: v for k, v in full.items() if k in fields and v is not None})
         return data
 
-    def _includes(self, tweets: list[Tweet], expansions: set[str], fields: set[str]) -> dict[str, Any]:
+    def _includes(
+        self, tweets: list[Tweet], expansions: set[str], fields: set[str]
+    ) -> dict[str, Any]:
         includes: dict[str, Any] = {}
         if "author_id" in expansions:
             authors = dict.fromkeys(t.author for t in tweets)
@@ -201,11 +216,6 @@ def _dm_json(event: DmEvent, fields: set[str]) -> dict[str, Any]:
     data: dict[str, Any] = {"id": event.id, "event_type": "MessageCreate", "text": event.text}
     data.update({k: v for k, v in full.items() if k in fields})
     return data
-
-
-def _invalid() -> Response:
-    return problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                   "https://api.x.com/2/problems/invalid-request")
 
 
 def _window(query: dict[str, str], ids: list[str], low: int,
