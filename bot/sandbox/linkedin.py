@@ -11,59 +11,25 @@ error envelope. There are no DMs and no hide: LinkedIn has no API for either.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 from typing import Any
 from urllib.parse import unquote
 
+from bot.sandbox.linkedin_shapes import (
+    Comment,
+    Post,
+    comment_json,
+    error,
+    page,
+    post_json,
+    rest_li_list,
+)
 from bot.sandbox.server import Emulator, Request, Response, json_response
 
 VERSIONS = ("202508", "202601", "202606", "202609")
 MEMBER = "urn:li:person:AbCdEf"
 ORDERS = ("chronological", "newest_first", "shuffled")
-
-
-@dataclass
-class Post:
-    urn: str
-    activity: str
-    author: str
-    text: str
-    created_ms: int
-    deleted: bool = False
-
-
-@dataclass
-class Comment:
-    id: str
-    urn: str
-    actor: str
-    post: Post
-    text: str
-    created_ms: int
-    parent: str | None = None
-    deleted: bool = False
-
-
-def error(status: int, message: str, service_code: int = 0, code: str = "") -> Response:
-    body: dict[str, Any] = {"status": status, "serviceErrorCode": service_code, "message": message}
-    if code:
-        body["code"] = code
-    return json_response(body, status)
-
-
-def rest_li_list(value: str) -> list[str]:
-    """Split `List(a,b)` at top-level commas; comment URNs carry commas inside parentheses."""
-    inner = value[5:-1] if value.startswith("List(") and value.endswith(")") else value
-    items, depth, start = [], 0, 0
-    for index, char in enumerate(inner):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append(inner[start:index])
-            start = index + 1
-    items.append(inner[start:])
-    return [unquote(item) for item in items if item]
 
 
 _AUTH_ERRORS = {
@@ -176,7 +142,7 @@ class LinkedInEmulator(Emulator):
         posts = sorted((p for p in self.posts.values()
                         if not p.deleted and p.author == request.query.get("author")),
                        key=lambda p: p.created_ms, reverse=True)
-        return self._page(request, [self._post_json(p) for p in posts], default_count=10)
+        return page(request, [post_json(p) for p in posts], default_count=10)
 
     def _get_summaries(self, request: Request) -> Response:
         refused = self._check_headers(request)
@@ -203,8 +169,8 @@ class LinkedInEmulator(Emulator):
         target = unquote(request.args["target"])
         if refused or not self._exists(target):
             return refused or error(404, f"Not found: {target}")
-        found = [self._comment_json(c) for c in self._children(target)]
-        return self._page(request, found, default_count=10)
+        found = [comment_json(c, self._reply_count(c)) for c in self._children(target)]
+        return page(request, found, default_count=10)
 
     def _create_comment(self, request: Request) -> Response:
         refused = self._check_headers(request)
@@ -226,7 +192,7 @@ class LinkedInEmulator(Emulator):
                                             if c.actor == self.org):
             return error(422, "Content is a duplicate of an existing comment", 0, "DUPLICATE_POST")
         comment = self._insert(target, self.org, text, self._ms(None))
-        return Response(201, self._comment_json(comment), {"x-restli-id": comment.id})
+        return Response(201, comment_json(comment, self._reply_count(comment)), {"x-restli-id": comment.id})
 
     def _delete(self, request: Request) -> Response:
         refused = self._check_headers(request)
@@ -299,42 +265,5 @@ class LinkedInEmulator(Emulator):
                 "commentsSummary": {"totalFirstLevelComments": len(first),
                                     "aggregatedTotalComments": len(total)}}
 
-    def _page(
-        self, request: Request, elements: list[dict[str, Any]], default_count: int
-    ) -> Response:
-        """Offset paging: `start`/`count` in, `paging.total` and a `next` link out."""
-        try:
-            start = int(request.query.get("start", "0"))
-            size = min(int(request.query.get("count", str(default_count))), 100)
-        except ValueError:
-            return error(400, "start and count must be integers", 0)
-        links = []
-        if start + size < len(elements):
-            kept = [f"{k}={v}" for k, v in request.query.items() if k not in ("start", "count")]
-            query = "&".join([*kept, f"start={start + size}", f"count={size}"])
-            links.append({"rel": "next", "type": "application/json",
-                          "href": f"{request.path}?{query}"})
-        return json_response({"paging": {"start": start, "count": size, "total": len(elements),
-                                          "links": links},
-                              "elements": elements[start:start + size]})
-
-    def _post_json(self, post: Post) -> dict[str, Any]:
-        return {"id": post.urn, "author": post.author, "commentary": post.text,
-                "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
-                "createdAt": post.created_ms, "publishedAt": post.created_ms,
-                "lastModifiedAt": post.created_ms}
-
-    def _comment_json(self, comment: Comment) -> dict[str, Any]:
-        replies = [c for c in self._live() if c.parent == comment.urn]
-        stamp = {"actor": comment.actor, "time": comment.created_ms}
-        data: dict[str, Any] = {
-            "id": comment.id, "commentUrn": comment.urn, "actor": comment.actor,
-            "object": comment.post.activity, "message": {"text": comment.text, "attributes": []},
-            "created": stamp, "lastModified": stamp,
-            "likesSummary": {"totalLikes": 0, "aggregatedTotalLikes": 0},
-            "commentsSummary": {"totalFirstLevelComments": len(replies),
-                                "aggregatedTotalComments": len(replies)},
-        }
-        if comment.parent:
-            data["parentComment"] = comment.parent
-        return data
+    def _reply_count(self, comment: Comment) -> int:
+        return sum(1 for c in self._live() if c.parent == comment.urn)
