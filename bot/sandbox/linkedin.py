@@ -192,7 +192,7 @@ class LinkedInEmulator(Emulator):
                                             if c.actor == self.org):
             return error(422, "Content is a duplicate of an existing comment", 0, "DUPLICATE_POST")
         comment = self._insert(target, self.org, text, self._ms(None))
-        return Response(201, comment_json(comment, self._reply_count(comment)), {"x-restli-id": comment.id})
+        return Response(201, comment_json(comment, replies=0), {"x-restli-id": comment.id})
 
     def _delete(self, request: Request) -> Response:
         refused = self._check_headers(request)
