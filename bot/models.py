@@ -121,6 +121,7 @@ class Inquiry(SQLModel, table=True):
     state: InquiryState = _enum(InquiryState, InquiryState.RECEIVED)
     chat_channel: str | None = Field(default=None, max_length=100)
     chat_ts: str | None = Field(default=None, max_length=50, index=True)
+    approval_channel: str | None = Field(default=None, max_length=100)
     approval_ts: str | None = Field(default=None, max_length=50, index=True)
     reply_external_id: str | None = Field(default=None, max_length=200)
     answered_at: datetime | None = _time(nullable=True)

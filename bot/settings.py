@@ -7,7 +7,6 @@ and they are only ever read from the environment: the YAML files hold no tokens.
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,10 +28,6 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; sqlite:///file.db or postgresql+psycopg://user@host/db",
     )
     rules_file: Path = Field(default=Path("routing_rules.yaml"))
-    accounts_file: Path | None = Field(
-        default=None, description="YAML file of social accounts; defaults to the rules file"
-    )
-    timezone: str = "Europe/Copenhagen"
     log_level: str = "INFO"
 
     slack_bot_token: SecretStr | None = None
@@ -54,15 +49,6 @@ class Settings(BaseSettings):
         default="handlers.app:build_app",
         description="module:attribute of the chat front end, resolved at start",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Copenhagen") from exc
-        return value
 
     @field_validator("database_url")
     @classmethod

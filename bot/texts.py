@@ -262,6 +262,7 @@ SEND_FAILURES = {
     "rate_limited": "Platformen beder os vente lidt. Prøv igen om et par minutter.",
     "unavailable": "Platformen svarer ikke lige nu. Prøv igen om lidt.",
     "duplicate": "Platformen mener, at svaret allerede er sendt.",
+    "refused": "Platformen tillader ikke dette svar her. Svar borgeren direkte på platformen.",
 }
 
 
@@ -327,3 +328,37 @@ def overview_empty() -> str:
 
 def overview_more(count: int) -> str:
     return f"… og {count} flere"
+
+
+# --- Added by the workflow: people, operator notices, reminders ---------------------------
+
+_SLACK_ID = ("U", "W")
+
+
+def person(user: str) -> str:
+    """How a colleague is named in chat: a Slack mention for a user id, else our own name."""
+    if user[:1] in _SLACK_ID and user[1:].isalnum() and user.isupper():
+        return f"<@{user}>"
+    return "borgerbot"
+
+
+def team(group_id: str) -> str:
+    """A mention of a department's Slack user group, so its members are notified."""
+    return f"<!subteam^{group_id}>"
+
+
+def account_stopped(platform: str, account: str) -> str:
+    name = PLATFORMS.get(platform, platform)
+    return (f"⛔ borgerbot kan ikke længere hente henvendelser fra {name} ({account}): adgangen er "
+            "udløbet eller mangler en tilladelse. Bed IT forny adgangen. Indtil da kommer der "
+            "ingen nye henvendelser fra den konto.")
+
+
+def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    greeting = f"{who} " if who else ""
+    return f"{greeting}{reminder(due, now, tz)}"
+
+
+def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
+            "Kommunikationsenheden er orienteret.")

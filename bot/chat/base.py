@@ -67,3 +67,6 @@ class ChatGateway(Protocol):
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees (polite refusals)."""
+
+    def permalink(self, ref: ChatRef) -> str:
+        """A link people can click to reach the message (escalations, urgent alerts)."""

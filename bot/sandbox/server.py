@@ -293,6 +293,7 @@ class Emulator:
 class _HttpHandler(BaseHTTPRequestHandler):
     emulator: Emulator
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small keep-alive answers otherwise wait ~40 ms each
 
     def _serve(self) -> None:
         length = int(self.headers.get("content-length") or 0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 12:32:00.983810
+Create Date: 2026-11-24 12:43:19.452558
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('state', sa.Enum('received', 'posted', 'drafted', 'sending', 'answered', 'closed', 'send_failed', name='inquirystate', native_enum=False, length=20), nullable=False),
     sa.Column('chat_channel', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('chat_ts', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+    sa.Column('approval_channel', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('approval_ts', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('reply_external_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('answered_at', bot.models.UTCDateTime(timezone=True), nullable=True),

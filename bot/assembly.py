@@ -1,0 +1,85 @@
+"""Builds a running bot from settings and the rules file: the one place collaborators meet.
+
+The CLI (`run`, `poll`, `demo`) and the tests all assemble through here, so the production
+wiring is the wiring under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.accounts import AccountConfig, accounts_from_config
+from bot.chat.base import ChatGateway
+from bot.deadline_config import SECTIONS, policy_from_config
+from bot.deadlines import DeadlinePolicy
+from bot.errors import ChatError
+from bot.models import utcnow
+from bot.platforms import PLATFORMS
+from bot.platforms.base import PlatformClient
+from bot.rules import RuleSet, load_rules
+from bot.store import Store
+from bot.workflow import ChatSetup, Workflow, WorkflowContext
+from bot.workflow.setup import setup_from_config
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything the rules file configures, validated together so one run reports one error."""
+
+    rules: RuleSet
+    policy: DeadlinePolicy
+    setup: ChatSetup
+    accounts: list[AccountConfig]
+
+
+def load_configuration(path: str) -> Configuration:
+    rules = load_rules(path)
+    sections = {name: rules.sections[name] for name in SECTIONS if name in rules.sections}
+    policy = policy_from_config(
+        sections, rules.line_of, rules.file, platforms=tuple(PLATFORMS), routes=rules.route_ids
+    )
+    chat, line_of = rules.section("chat")
+    setup = setup_from_config(chat or {}, line_of, rules.file)
+    accounts = accounts_from_config(rules.section("accounts")[0], line_of, rules.file)
+    return Configuration(rules=rules, policy=policy, setup=setup, accounts=accounts)
+
+
+def officer_check(setup: ChatSetup, group_members: Callable[[str], frozenset[str]]) -> Callable[[str], bool]:
+    """Membership asked afresh on every action, so a person removed from the group loses it at once."""
+
+    def is_officer(user: str) -> bool:
+        if user in setup.officers:
+            return True
+        if setup.officer_group is None:
+            return False
+        try:
+            return user in group_members(setup.officer_group)
+        except ChatError:
+            return False
+
+    return is_officer
+
+
+def build_workflow(
+    config: Configuration,
+    store: Store,
+    chat: ChatGateway,
+    clients: Mapping[tuple[str, str], PlatformClient],
+    *,
+    group_members: Callable[[str], frozenset[str]],
+    clock: Callable[[], datetime] = utcnow,
+) -> Workflow:
+    ctx = WorkflowContext(
+        store=store,
+        chat=chat,
+        clients=clients,
+        rules=config.rules,
+        policy=config.policy,
+        setup=config.setup,
+        is_officer=officer_check(config.setup, group_members),
+        clock=clock,
+        tz=str(config.policy.calendar.timezone),
+    )
+    return Workflow(ctx)

@@ -1,0 +1,43 @@
+"""The periodic sweep: due reminders and escalations, queued replies, cards not yet in chat.
+
+It takes `now` and is safe to run twice or on two replicas at once: every outcome is
+claimed in the database before it happens (see `bot.workflow.reminding`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from bot.models import OPEN_STATES, Inquiry
+from bot.workflow import Workflow
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    reminders: int
+    replies_sent: int
+    cards_posted: int
+
+
+def due_inquiries(workflow: Workflow, now: datetime, limit: int = 1000) -> list[int]:
+    """Inquiries with a reminder point at or before `now`; reads the next-reminder index only."""
+    with workflow.ctx.store.session() as session:
+        return list(
+            session.exec(
+                select(Inquiry.id)
+                .where(col(Inquiry.next_reminder_at) <= now, col(Inquiry.state).in_(OPEN_STATES))
+                .order_by(col(Inquiry.next_reminder_at))
+                .limit(limit)
+            ).all()
+        )
+
+
+def sweep(workflow: Workflow, now: datetime) -> SweepOutcome:
+    """One pass at `now`: post pending cards first, so reminders always have a thread."""
+    posted = workflow.intake.publish_pending()
+    reminders = sum(workflow.reminding.run_due(inquiry_id, now) for inquiry_id in due_inquiries(workflow, now))
+    replies = workflow.delivery.retry_pending()
+    return SweepOutcome(reminders=reminders, replies_sent=replies, cards_posted=posted)

@@ -1,0 +1,32 @@
+"""The workflow of an inquiry: the only place that changes stored state.
+
+`Workflow` wires the parts together once; callers (polling, the sweep, chat listeners)
+reach the part they need: `intake`, `decisions`, `delivery`, `reminding`, `queries`.
+"""
+
+from __future__ import annotations
+
+from bot.workflow.context import WorkflowContext
+from bot.workflow.decisions import Decisions
+from bot.workflow.delivery import Delivery
+from bot.workflow.intake import Intake
+from bot.workflow.presenter import Presenter
+from bot.workflow.queries import Queries
+from bot.workflow.reminding import Reminding
+from bot.workflow.setup import ChatSetup
+
+
+class Workflow:
+    """One running bot's workflow, shared by the scheduler jobs and the chat listeners."""
+
+    def __init__(self, ctx: WorkflowContext) -> None:
+        self.ctx = ctx
+        presenter = Presenter(ctx)
+        self.reminding = Reminding(ctx)
+        self.delivery = Delivery(ctx, presenter)
+        self.intake = Intake(ctx, self.reminding)
+        self.decisions = Decisions(ctx, presenter, self.delivery, self.reminding)
+        self.queries = Queries(ctx)
+
+
+__all__ = ["ChatSetup", "Workflow", "WorkflowContext"]

@@ -1,0 +1,79 @@
+"""What every part of the workflow shares: collaborators, the clock, and guarded state changes.
+
+State moves by compare-and-set (`UPDATE ... WHERE state IN (...)`), which is atomic on
+SQLite and PostgreSQL alike: of two simultaneous clicks exactly one wins, and the loser is
+told the inquiry already moved on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from bot.chat.base import ChatGateway
+from bot.errors import InvalidTransition, NotAllowed
+from bot.models import Inquiry, InquiryState, utcnow
+from bot.platforms.base import PlatformClient
+from bot.store import Store
+from bot.workflow.setup import ChatSetup
+
+
+@dataclass
+class WorkflowContext:
+    """The collaborators of one running bot, built once by the CLI and shared by every part."""
+
+    store: Store
+    chat: ChatGateway
+    clients: Mapping[tuple[str, str], PlatformClient]
+    rules: Any  # bot.rules.RuleSet
+    policy: Any  # bot.deadlines.DeadlinePolicy
+    setup: ChatSetup
+    is_officer: Callable[[str], bool]
+    clock: Callable[[], datetime] = utcnow
+    tz: str = "Europe/Copenhagen"  # the time zone people read times in
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def client_for(self, inquiry: Inquiry) -> PlatformClient | None:
+        return self.clients.get((inquiry.platform, inquiry.account))
+
+    def require_officer(self, session: Session, actor: str, action: str, inquiry_id: int) -> None:
+        """Refuse and record the attempt when `actor` is not in the communication unit."""
+        if self.is_officer(actor):
+            return
+        self.store.record(session, "refused", actor=actor, inquiry_id=inquiry_id, attempted=action)
+        raise NotAllowed(f"{actor} is not a member of the communication unit ({action})")
+
+    def load(self, session: Session, inquiry_id: int) -> Inquiry:
+        inquiry = session.get(Inquiry, inquiry_id)
+        if inquiry is None:
+            raise InvalidTransition(f"inquiry {inquiry_id} does not exist")
+        return inquiry
+
+    def transition(
+        self,
+        session: Session,
+        inquiry_id: int,
+        allowed: Iterable[InquiryState],
+        target: InquiryState,
+        **values: Any,
+    ) -> Inquiry:
+        """Move the inquiry to `target` only if it is still in one of `allowed`; else refuse."""
+        result = session.execute(
+            update(Inquiry)
+            .where(col(Inquiry.id) == inquiry_id, col(Inquiry.state).in_(list(allowed)))
+            .values(state=target, updated_at=self.now(), **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            current = session.get(Inquiry, inquiry_id)
+            state = current.state.value if current else "missing"
+            raise InvalidTransition(f"inquiry {inquiry_id} is {state}, cannot become {target.value}", state=state)
+        inquiry = self.load(session, inquiry_id)
+        session.refresh(inquiry)
+        return inquiry

@@ -1,0 +1,175 @@
+"""What people do with an inquiry in chat: draft, approve, edit, reject, move, close, hide.
+
+Every action is recorded in the event log, and approving, answering directly and hiding
+check the communication unit's membership at the moment of the click.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session
+
+from bot.errors import InvalidTransition
+from bot.models import Decision, DecisionKind, Draft, InquiryState, Reply
+from bot.platforms.base import target_from_json
+from bot.workflow.context import WorkflowContext
+from bot.workflow.delivery import Delivery
+from bot.workflow.presenter import Presenter
+from bot.workflow.reminding import Reminding
+
+DRAFTABLE = (InquiryState.POSTED, InquiryState.DRAFTED, InquiryState.RECEIVED)
+MOVABLE = (InquiryState.RECEIVED, InquiryState.POSTED, InquiryState.DRAFTED)
+CLOSABLE = (InquiryState.RECEIVED, InquiryState.POSTED, InquiryState.DRAFTED, InquiryState.SEND_FAILED)
+
+
+class Decisions:
+    """The people-driven transitions of an inquiry."""
+
+    def __init__(
+        self, ctx: WorkflowContext, presenter: Presenter, delivery: Delivery, reminding: Reminding
+    ) -> None:
+        self.ctx = ctx
+        self.presenter = presenter
+        self.delivery = delivery
+        self.reminding = reminding
+
+    def add_draft(
+        self, inquiry_id: int, author: str, text: str, *, source: str = "thread", chat_ts: str | None = None
+    ) -> int:
+        """A specialist's proposed answer; the newest draft is the one officers decide on."""
+        if not text.strip():
+            raise InvalidTransition("an empty draft cannot be approved")
+        with self.ctx.store.session() as session:
+            self.ctx.transition(session, inquiry_id, DRAFTABLE, InquiryState.DRAFTED)
+            draft = Draft(
+                inquiry_id=inquiry_id, author=author, text=text.strip(), source=source,
+                chat_ts=chat_ts, created_at=self.ctx.now(),
+            )
+            session.add(draft)
+            session.flush()
+            self.ctx.store.record(session, "drafted", actor=author, inquiry_id=inquiry_id, draft_id=draft.id)
+            self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
+            draft_id = draft.id or 0
+        self.presenter.show_for_approval(inquiry_id)
+        return draft_id
+
+    def approve(self, inquiry_id: int, actor: str, edited_text: str | None = None) -> None:
+        """Approve the newest draft (or an edited text) and send it to the citizen once."""
+        with self.ctx.store.session() as session:
+            self.ctx.require_officer(session, actor, "approve", inquiry_id)
+            draft = self.presenter.latest_draft(session, inquiry_id)
+            text = (edited_text if edited_text is not None else (draft.text if draft else "")).strip()
+            if not text:
+                raise InvalidTransition("there is no draft to approve")
+            self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.SENDING)
+            reply_id = self._queue_reply(session, inquiry_id, actor, text, draft, edited_text is not None)
+        self.presenter.refresh(inquiry_id)
+        self.delivery.send(reply_id)
+
+    def answer_directly(self, inquiry_id: int, actor: str, text: str) -> None:
+        """An officer writes and approves the answer in one step (their own draft)."""
+        if not text.strip():
+            raise InvalidTransition("an empty answer cannot be sent")
+        with self.ctx.store.session() as session:
+            self.ctx.require_officer(session, actor, "answer_direct", inquiry_id)
+            self.ctx.transition(
+                session, inquiry_id, DRAFTABLE + (InquiryState.SEND_FAILED,), InquiryState.SENDING
+            )
+            draft = Draft(inquiry_id=inquiry_id, author=actor, text=text.strip(), source="direct",
+                          created_at=self.ctx.now())
+            session.add(draft)
+            session.flush()
+            reply_id = self._queue_reply(session, inquiry_id, actor, text.strip(), draft, False)
+        self.presenter.refresh(inquiry_id)
+        self.delivery.send(reply_id)
+
+    def _queue_reply(
+        self,
+        session: Session,
+        inquiry_id: int,
+        actor: str,
+        text: str,
+        draft: Draft | None,
+        edited: bool,
+    ) -> int:
+        """Write the decision and a pending reply with its idempotency key before any network call."""
+        decision = Decision(
+            inquiry_id=inquiry_id,
+            draft_id=draft.id if draft else None,
+            decided_by=actor,
+            kind=DecisionKind.EDITED if edited else DecisionKind.APPROVED,
+            text=text,
+            created_at=self.ctx.now(),
+        )
+        session.add(decision)
+        session.flush()
+        reply = Reply(
+            inquiry_id=inquiry_id,
+            decision_id=decision.id or 0,
+            idempotency_key=f"bb-{inquiry_id}-{uuid.uuid4().hex[:16]}",
+            text=text,
+            created_at=self.ctx.now(),
+        )
+        session.add(reply)
+        session.flush()
+        self.ctx.store.record(
+            session, decision.kind.value, actor=actor, inquiry_id=inquiry_id, reply_id=reply.id
+        )
+        return reply.id or 0
+
+    def reject(self, inquiry_id: int, actor: str, comment: str) -> None:
+        """Send the draft back to the department with a comment; the deadline keeps running."""
+        with self.ctx.store.session() as session:
+            self.ctx.require_officer(session, actor, "reject", inquiry_id)
+            draft = self.presenter.latest_draft(session, inquiry_id)
+            self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.POSTED)
+            session.add(Decision(
+                inquiry_id=inquiry_id, draft_id=draft.id if draft else None, decided_by=actor,
+                kind=DecisionKind.REJECTED, comment=comment.strip(), created_at=self.ctx.now(),
+            ))
+            self.ctx.store.record(session, "rejected", actor=actor, inquiry_id=inquiry_id)
+            self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
+        self.presenter.refresh(inquiry_id)
+        self.presenter.tell_department_rejected(inquiry_id, actor, comment.strip())
+
+    def move(self, inquiry_id: int, actor: str, new_route: str, reason: str = "") -> None:
+        """Re-post in another department's channel, keeping the deadline; recorded as a correction."""
+        self.ctx.rules.channel_of(new_route)  # raises for an unknown route
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            old_route, old_ref = inquiry.route, self.presenter.department_ref(inquiry)
+            if old_route == new_route:
+                return
+            self.ctx.transition(session, inquiry_id, MOVABLE, InquiryState.POSTED, route=new_route)
+            self.ctx.store.record(
+                session, "moved", actor=actor, inquiry_id=inquiry_id,
+                from_route=old_route, to_route=new_route, reason=reason,
+            )
+        self.presenter.show_moved(inquiry_id, old_ref, old_route, actor)
+
+    def close_no_reply(self, inquiry_id: int, actor: str, reason: str = "no_reply_needed") -> None:
+        """Close without answering; the reason is kept for the journal and for routing feedback."""
+        with self.ctx.store.session() as session:
+            self.ctx.transition(
+                session, inquiry_id, CLOSABLE, InquiryState.CLOSED, next_reminder_at=None
+            )
+            self.ctx.store.record(session, "closed", actor=actor, inquiry_id=inquiry_id, reason=reason)
+        self.presenter.refresh(inquiry_id)
+
+    def hide(self, inquiry_id: int, actor: str, reason: str, hidden: bool = True) -> None:
+        """Hide (or unhide) a public comment on the platform; officers only, reason required."""
+        with self.ctx.store.session() as session:
+            self.ctx.require_officer(session, actor, "hide", inquiry_id)
+            inquiry = self.ctx.load(session, inquiry_id)
+            client = self.ctx.client_for(inquiry)
+            target = target_from_json(inquiry.reply_target)
+        if client is None or target.mode != "comment":
+            raise InvalidTransition("this inquiry cannot be hidden on its platform")
+        client.hide(target, hidden)
+        with self.ctx.store.session() as session:
+            self.ctx.store.record(
+                session, "hidden" if hidden else "unhidden", actor=actor, inquiry_id=inquiry_id,
+                reason=reason, snapshot=inquiry.text,
+            )
+        self.presenter.refresh(inquiry_id)

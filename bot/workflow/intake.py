@@ -1,0 +1,196 @@
+"""New items in: store each exactly once, routed and with its deadline, then show it in chat.
+
+Storing and posting are two steps on purpose. Polling stores items in the same transaction
+that moves its cursor, so nothing is lost; posting to chat happens afterwards for every
+inquiry still in `received`, so a chat outage delays cards but never loses an inquiry.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot import deadlines, routing, texts
+from bot.errors import ChatError
+from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
+from bot.platforms.base import IncomingItem, OwnReply, target_to_json
+from bot.privacy import mask_cpr
+from bot.workflow.context import WorkflowContext
+from bot.workflow.reminding import Reminding
+from bot.workflow.views import card_view
+
+log = logging.getLogger(__name__)
+
+
+class Intake:
+    """Turns platform items into inquiries and inquiries into chat cards."""
+
+    def __init__(self, ctx: WorkflowContext, reminding: Reminding) -> None:
+        self.ctx = ctx
+        self.reminding = reminding
+
+    def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
+        """Store a new item in the caller's transaction; None when it was already stored."""
+        decision = routing.route(
+            self.ctx.rules, item.text, post_text=item.post_text, platform=item.platform, kind=item.kind
+        )
+        received_at = self.ctx.now()
+        inquiry = Inquiry(
+            platform=item.platform,
+            account=item.account,
+            external_id=item.external_id,
+            kind=InquiryKind(item.kind),
+            author_name=item.author_name,
+            author_id=item.author_id,
+            text=mask_cpr(item.text),
+            post_id=item.post_id,
+            post_text=mask_cpr(item.post_text) if item.post_text else item.post_text,
+            conversation_id=item.conversation_id,
+            permalink=item.permalink,
+            reply_target=target_to_json(item.reply_target),
+            created_at=item.created_at,
+            received_at=received_at,
+            route=decision.route,
+            urgent=decision.urgent,
+            no_reply_needed=decision.no_reply_needed,
+            routing_reasons=list(decision.reasons),
+            deadline_at=deadlines.due_at(
+                self.ctx.policy,
+                received_at,
+                kind=item.kind,
+                platform=item.platform,
+                route=decision.route,
+                urgent=decision.urgent,
+                no_reply_needed=decision.no_reply_needed,
+            ),
+            updated_at=received_at,
+        )
+        stored = self.ctx.store.insert_inquiry_once(session, inquiry)
+        if stored is None:
+            return None
+        self.reminding.reschedule(session, stored)
+        self.ctx.store.record(
+            session,
+            "received",
+            actor=f"platform:{item.platform}",
+            inquiry_id=stored.id,
+            route=decision.route,
+            urgent=decision.urgent,
+        )
+        log.info(
+            "stored inquiry %s platform=%s route=%s urgent=%s",
+            stored.id, item.platform, decision.route, decision.urgent,
+        )
+        return stored
+
+    def record_own_reply(self, session: Session, reply: OwnReply) -> None:
+        """Our account answered on the platform (maybe by hand): the inquiry is answered."""
+        inquiry = session.exec(
+            select(Inquiry).where(
+                Inquiry.platform == reply.platform, Inquiry.external_id == reply.answers_external_id
+            )
+        ).first()
+        if inquiry is None or inquiry.reply_external_id == reply.external_id:
+            return
+        if inquiry.state in (InquiryState.ANSWERED, InquiryState.CLOSED, InquiryState.SENDING):
+            return  # a reply in flight is settled by delivery, which asks the platform first
+        inquiry.state = InquiryState.ANSWERED
+        inquiry.reply_external_id = reply.external_id
+        inquiry.answered_at = reply.created_at
+        inquiry.next_reminder_at = None
+        inquiry.updated_at = self.ctx.now()
+        session.add(inquiry)
+        self.ctx.store.record(
+            session,
+            "answered_on_platform",
+            actor=f"platform:{reply.platform}",
+            inquiry_id=inquiry.id,
+            reply_id=reply.external_id,
+        )
+
+    def pause_account(self, platform: str, account: str, until: datetime) -> None:
+        """The platform throttles this account: skip its polls until `until`."""
+        with self.ctx.store.session() as session:
+            status = self._status(session, platform, account)
+            status.paused_until, status.updated_at = until, self.ctx.now()
+            session.add(status)
+        log.warning("account %s/%s throttled; paused until %s", platform, account, until.isoformat())
+
+    def stop_account(self, platform: str, account: str, reason: str) -> None:
+        """The token is dead or lacks a permission: stop polling and tell the unit once."""
+        with self.ctx.store.session() as session:
+            status = self._status(session, platform, account)
+            already = bool(status.stopped_reason)
+            status.stopped_reason, status.updated_at = reason[:500], self.ctx.now()
+            session.add(status)
+            if not already:
+                self.ctx.store.record(session, "account_stopped", actor=f"platform:{platform}",
+                                      account=account, reason=reason)
+        if already:
+            return
+        log.error("account %s/%s stopped: %s; renew its token, then run `borgerbot accounts resume`",
+                  platform, account, reason)
+        try:
+            self.ctx.chat.notify(self.ctx.setup.comms_channel, texts.account_stopped(platform, account))
+        except ChatError as exc:
+            log.warning("could not tell the communication unit about %s/%s: %s", platform, account, exc)
+
+    def resume_account(self, platform: str, account: str) -> None:
+        """An operator renewed the token: poll the account again."""
+        with self.ctx.store.session() as session:
+            status = self._status(session, platform, account)
+            status.stopped_reason, status.paused_until, status.updated_at = "", None, self.ctx.now()
+            session.add(status)
+            self.ctx.store.record(session, "account_resumed", account=account, platform=platform)
+
+    @staticmethod
+    def _status(session: Session, platform: str, account: str) -> AccountStatus:
+        found = session.get(AccountStatus, (platform, account))
+        return found or AccountStatus(platform=platform, account=account)
+
+    def publish_pending(self, limit: int = 500) -> int:
+        """Post a card for every stored inquiry not yet in chat; returns how many were posted."""
+        with self.ctx.store.session() as session:
+            pending = session.exec(
+                select(Inquiry.id)
+                .where(Inquiry.state == InquiryState.RECEIVED)
+                .order_by(col(Inquiry.urgent).desc(), col(Inquiry.id))
+                .limit(limit)
+            ).all()
+        posted = 0
+        for inquiry_id in pending:
+            try:
+                self.publish(inquiry_id)
+            except ChatError as exc:
+                log.warning("could not post inquiry %s to chat yet: %s", inquiry_id, exc)
+                break
+            posted += 1
+        return posted
+
+    def publish(self, inquiry_id: int) -> None:
+        """Post one inquiry's card in its route's channel, and urgent ones to the unit at once."""
+        ctx = self.ctx
+        with ctx.store.session() as session:
+            inquiry = ctx.load(session, inquiry_id)
+            if inquiry.state is not InquiryState.RECEIVED:
+                return
+            view = card_view(ctx, session, inquiry)
+        channel = ctx.rules.channel_of(inquiry.route)
+        ref = ctx.chat.post_inquiry(channel, view)
+        if inquiry.urgent:
+            ctx.chat.notify(
+                ctx.setup.comms_channel,
+                texts.urgent_alert(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(ref)),
+            )
+        with ctx.store.session() as session:
+            ctx.transition(
+                session,
+                inquiry_id,
+                [InquiryState.RECEIVED],
+                InquiryState.POSTED,
+                chat_channel=ref.channel,
+                chat_ts=ref.ts,
+            )
+            ctx.store.record(session, "posted", inquiry_id=inquiry_id, channel=ref.channel)

@@ -1,0 +1,117 @@
+"""Keeps what chat shows in step with the database: both cards are redrawn after each change.
+
+Chat is a view of the stored state, so a failed redraw is logged and retried by the next
+change; it never undoes or blocks the state change itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot import privacy, texts
+from bot.chat.base import ChatRef, InquiryView
+from bot.errors import ChatError
+from bot.models import Inquiry
+from bot.workflow.context import WorkflowContext
+from bot.workflow.views import card_view, latest_draft
+
+log = logging.getLogger(__name__)
+
+COMMENT_LIMIT = 1000
+
+
+class Presenter:
+    """Draws an inquiry's department card and approval request from its stored state."""
+
+    def __init__(self, ctx: WorkflowContext) -> None:
+        self.ctx = ctx
+
+    latest_draft = staticmethod(latest_draft)
+
+    @staticmethod
+    def department_ref(inquiry: Inquiry) -> ChatRef | None:
+        if inquiry.chat_channel and inquiry.chat_ts:
+            return ChatRef(inquiry.chat_channel, inquiry.chat_ts)
+        return None
+
+    @staticmethod
+    def approval_ref(inquiry: Inquiry) -> ChatRef | None:
+        if inquiry.approval_channel and inquiry.approval_ts:
+            return ChatRef(inquiry.approval_channel, inquiry.approval_ts)
+        return None
+
+    def refresh(self, inquiry_id: int) -> None:
+        """Redraw the department card and, if there is one, the approval request."""
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            card = card_view(self.ctx, session, inquiry)
+            approval = card_view(self.ctx, session, inquiry, approval=True)
+        try:
+            ref = self.department_ref(inquiry)
+            if ref is not None:
+                self.ctx.chat.update(ref, card)
+            approval_ref = self.approval_ref(inquiry)
+            if approval_ref is not None:
+                self.ctx.chat.update(approval_ref, approval, approval=True)
+        except ChatError as exc:
+            log.warning("could not redraw inquiry %s in chat: %s", inquiry_id, exc)
+
+    def show_for_approval(self, inquiry_id: int) -> None:
+        """Put the newest draft in front of the communication unit (one request per inquiry)."""
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            view = card_view(self.ctx, session, inquiry, approval=True)
+        if inquiry.approval_ts:
+            self.refresh(inquiry_id)
+            return
+        ref = self.ctx.chat.post_approval(self.ctx.setup.approval_channel, view)
+        with self.ctx.store.session() as session:
+            stored = self.ctx.load(session, inquiry_id)
+            stored.approval_channel, stored.approval_ts = ref.channel, ref.ts
+            session.add(stored)
+        self.refresh(inquiry_id)
+
+    def tell_department_rejected(self, inquiry_id: int, actor: str, comment: str) -> None:
+        """The officer's comment is free text typed in chat: escaped like citizen text."""
+        safe = privacy.for_slack(comment, COMMENT_LIMIT, "…")
+        self._thread_note(inquiry_id, texts.rejected_in_thread(texts.person(actor), safe))
+
+    def tell_send_failed(self, inquiry_id: int, reason_kind: str) -> None:
+        self._thread_note(inquiry_id, texts.send_failed_in_thread(texts.send_failure(reason_kind)))
+
+    def _thread_note(self, inquiry_id: int, text: str) -> None:
+        with self.ctx.store.session() as session:
+            ref = self.department_ref(self.ctx.load(session, inquiry_id))
+        if ref is not None:
+            self.ctx.chat.post_in_thread(ref, text)
+
+    def show_moved(self, inquiry_id: int, old_ref: ChatRef | None, old_route: str, actor: str) -> None:
+        """Post the card in the new department's channel and mark the old one as moved."""
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            view = card_view(self.ctx, session, inquiry)
+        new_ref = self.ctx.chat.post_inquiry(self.ctx.rules.channel_of(inquiry.route), view)
+        with self.ctx.store.session() as session:
+            stored = self.ctx.load(session, inquiry_id)
+            stored.chat_channel, stored.chat_ts = new_ref.channel, new_ref.ts
+            session.add(stored)
+        if old_ref is not None:
+            self.ctx.chat.post_in_thread(
+                old_ref, texts.status_moved(texts.person(actor), self.ctx.rules.name_of(inquiry.route))
+            )
+            self.ctx.chat.update(old_ref, self._moved_view(inquiry, old_route, actor))
+        self.refresh(inquiry_id)
+
+    def _moved_view(self, inquiry: Inquiry, old_route: str, actor: str) -> InquiryView:
+        """The old department's card, frozen: who moved it where, and no buttons left."""
+        with self.ctx.store.session() as session:
+            view = card_view(self.ctx, session, inquiry)
+        return replace(
+            view,
+            route_id=old_route,
+            route_name=self.ctx.rules.name_of(old_route),
+            actions=(),
+            status_lines=(texts.status_moved(texts.person(actor), self.ctx.rules.name_of(inquiry.route)),),
+        )
+

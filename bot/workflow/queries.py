@@ -1,0 +1,44 @@
+"""Read-only questions the chat side asks: which inquiry is this thread, what is still open."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.chat.base import InquiryView
+from bot.models import OPEN_STATES, Draft, Inquiry
+from bot.workflow.context import WorkflowContext
+from bot.workflow.views import card_view
+
+
+class Queries:
+    """Lookups that never change state."""
+
+    def __init__(self, ctx: WorkflowContext) -> None:
+        self.ctx = ctx
+
+    def department_thread(self, channel: str, thread_ts: str) -> int | None:
+        """The inquiry whose department card started this thread (drafts are written there)."""
+        with self.ctx.store.session() as session:
+            return session.exec(
+                select(Inquiry.id).where(Inquiry.chat_channel == channel, Inquiry.chat_ts == thread_ts)
+            ).first()
+
+    def view(self, inquiry_id: int, *, approval: bool = False) -> InquiryView:
+        """The current view of one inquiry, for modals opened from its card."""
+        with self.ctx.store.session() as session:
+            return card_view(self.ctx, session, self.ctx.load(session, inquiry_id), approval=approval)
+
+    def open_views(self, user: str | None = None, limit: int = 200) -> list[InquiryView]:
+        """Open inquiries, soonest deadline first; with `user`, only those that person drafted."""
+        with self.ctx.store.session() as session:
+            query = select(Inquiry).where(col(Inquiry.state).in_(OPEN_STATES))
+            if user is not None:
+                drafted = select(Draft.inquiry_id).where(Draft.author == user)
+                query = query.where(col(Inquiry.id).in_(drafted))
+            rows = session.exec(
+                query.order_by(col(Inquiry.deadline_at).asc().nulls_last()).limit(limit)
+            ).all()
+            return [card_view(self.ctx, session, row) for row in rows]
+
+    def is_officer(self, user: str) -> bool:
+        return self.ctx.is_officer(user)

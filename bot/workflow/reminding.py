@@ -1,0 +1,165 @@
+"""Reminders before the deadline, the approval nudge, and the escalation when one is missed.
+
+Each reminder is a row with a unique (inquiry, kind) key, claimed before it is posted and
+marked sent after; a restart therefore neither repeats a sent reminder nor forgets a due one.
+`Inquiry.next_reminder_at` holds the earliest unsent point, so the sweep reads one index.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import deadlines, texts
+from bot.chat.base import ChatRef
+from bot.errors import ChatError
+from bot.models import OPEN_STATES, Draft, Inquiry, InquiryState, Reminder
+from bot.workflow.context import WorkflowContext
+from bot.workflow.views import latest_draft
+
+log = logging.getLogger(__name__)
+
+CLAIM = timedelta(minutes=2)
+ESCALATION = "escalation"
+
+
+class Reminding:
+    """Decides which reminder points an inquiry has and sends each one once."""
+
+    def __init__(self, ctx: WorkflowContext) -> None:
+        self.ctx = ctx
+
+    def points(self, session: Session, inquiry: Inquiry) -> list[tuple[str, datetime]]:
+        """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge."""
+        if inquiry.deadline_at is None or inquiry.state not in OPEN_STATES:
+            return []
+        ladder = deadlines.reminder_schedule(
+            self.ctx.policy, inquiry.received_at, inquiry.deadline_at, inquiry.urgent
+        )
+        found = [(kind, at) for kind, at in ladder]
+        draft = latest_draft(session, inquiry.id or 0)
+        if inquiry.state is InquiryState.DRAFTED and draft is not None:
+            at = deadlines.approval_reminder_at(self.ctx.policy, draft.created_at, inquiry.urgent)
+            found.append((f"approval-{draft.id}", at))
+        return sorted(found, key=lambda point: point[1])
+
+    def reschedule(self, session: Session, inquiry: Inquiry) -> None:
+        """Store the earliest point not yet sent, or none when the inquiry needs no more."""
+        done = set(
+            session.exec(
+                select(Reminder.kind).where(
+                    Reminder.inquiry_id == inquiry.id, col(Reminder.sent_at).is_not(None)
+                )
+            ).all()
+        )
+        pending = [at for kind, at in self.points(session, inquiry) if kind not in done]
+        inquiry.next_reminder_at = min(pending) if pending else None
+        session.add(inquiry)
+
+    def run_due(self, inquiry_id: int, now: datetime) -> int:
+        """Send every point of the inquiry that is due at `now`; returns how many were sent."""
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            due = [(kind, at) for kind, at in self.points(session, inquiry) if at <= now]
+        sent = sum(1 for kind, at in due if self._send_once(inquiry, kind, at, now))
+        with self.ctx.store.session() as session:
+            self.reschedule(session, self.ctx.load(session, inquiry_id))
+        return sent
+
+    def _claim(self, inquiry_id: int, kind: str, at: datetime, now: datetime) -> bool:
+        """Insert the reminder row, or take over one whose earlier sender died before sending."""
+        try:
+            with self.ctx.store.session() as session:
+                session.add(Reminder(inquiry_id=inquiry_id, kind=kind, due_at=at, claimed_until=now + CLAIM))
+            return True
+        except IntegrityError:
+            pass
+        with self.ctx.store.session() as session:
+            taken = session.execute(
+                update(Reminder)
+                .where(
+                    col(Reminder.inquiry_id) == inquiry_id,
+                    col(Reminder.kind) == kind,
+                    col(Reminder.sent_at).is_(None),
+                    or_(col(Reminder.claimed_until).is_(None), col(Reminder.claimed_until) <= now),
+                )
+                .values(claimed_until=now + CLAIM)
+            )
+            return taken.rowcount == 1  # type: ignore[attr-defined]
+
+    def _send_once(self, inquiry: Inquiry, kind: str, at: datetime, now: datetime) -> bool:
+        inquiry_id = inquiry.id or 0
+        if not self._claim(inquiry_id, kind, at, now):
+            return False
+        try:
+            self._post(inquiry, kind)
+        except ChatError as exc:
+            log.warning("reminder %s for inquiry %s not posted yet: %s", kind, inquiry_id, exc)
+            self._release(inquiry_id, kind)
+            return False
+        with self.ctx.store.session() as session:
+            session.execute(
+                update(Reminder)
+                .where(col(Reminder.inquiry_id) == inquiry_id, col(Reminder.kind) == kind)
+                .values(sent_at=now, claimed_until=None)
+            )
+            self.ctx.store.record(session, "escalated" if kind == ESCALATION else "reminded",
+                                  inquiry_id=inquiry_id, kind=kind)
+        return True
+
+    def _release(self, inquiry_id: int, kind: str) -> None:
+        with self.ctx.store.session() as session:
+            session.execute(
+                update(Reminder)
+                .where(col(Reminder.inquiry_id) == inquiry_id, col(Reminder.kind) == kind)
+                .values(claimed_until=None)
+            )
+
+    def _post(self, inquiry: Inquiry, kind: str) -> None:
+        """Department reminders go in the card's thread; approval nudges and misses to the unit."""
+        ctx = self.ctx
+        ref = ChatRef(inquiry.chat_channel, inquiry.chat_ts) if inquiry.chat_ts and inquiry.chat_channel else None
+        deadline = inquiry.deadline_at or ctx.now()
+        if kind == ESCALATION:
+            ctx.chat.notify(
+                ctx.setup.comms_channel,
+                texts.escalation(ctx.rules.name_of(inquiry.route), self._link(ref, inquiry)),
+            )
+            if ref is not None:
+                ctx.chat.post_in_thread(ref, texts.deadline_missed(deadline, ctx.now(), ctx.tz))
+        elif kind.startswith("approval-") or inquiry.state is InquiryState.DRAFTED:
+            draft = self._latest_draft(inquiry)
+            message = texts.approval_reminder(texts.person(draft.author if draft else ""))
+            if inquiry.approval_channel and inquiry.approval_ts:
+                ctx.chat.post_in_thread(ChatRef(inquiry.approval_channel, inquiry.approval_ts), message)
+            else:
+                ctx.chat.notify(ctx.setup.approval_channel, message)
+        elif ref is not None:
+            ctx.chat.post_in_thread(
+                ref, texts.deadline_reminder(self._who(inquiry), deadline, ctx.now(), ctx.tz)
+            )
+
+    def _latest_draft(self, inquiry: Inquiry) -> Draft | None:
+        with self.ctx.store.session() as session:
+            return latest_draft(session, inquiry.id or 0)
+
+    def _who(self, inquiry: Inquiry) -> str | None:
+        """The last drafter if someone started, otherwise the department's configured group."""
+        draft = self._latest_draft(inquiry)
+        if draft is not None:
+            return texts.person(draft.author)
+        group = self.ctx.rules.group_of(inquiry.route)
+        return texts.team(group) if group else None
+
+    def _link(self, ref: ChatRef | None, inquiry: Inquiry) -> str:
+        """Where people can act on a missed inquiry: its card, else the original post."""
+        if ref is not None:
+            try:
+                return self.ctx.chat.permalink(ref)
+            except ChatError:
+                pass
+        return inquiry.permalink or f"#{inquiry.id}"

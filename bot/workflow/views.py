@@ -1,0 +1,100 @@
+"""What a card shows, derived from the stored inquiry; the chat gateway only renders it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot import texts
+from bot.chat.base import InquiryView
+from bot.models import Draft, Event, Inquiry, InquiryState
+from bot.workflow.context import WorkflowContext
+
+DEPARTMENT_ACTIONS = {
+    InquiryState.RECEIVED: ("draft", "move", "no_reply", "answer", "hide"),
+    InquiryState.POSTED: ("draft", "move", "no_reply", "answer", "hide"),
+    InquiryState.DRAFTED: ("draft", "move"),
+}
+APPROVAL_ACTIONS = {
+    InquiryState.DRAFTED: ("approve", "edit", "reject", "hide"),
+    InquiryState.SEND_FAILED: ("retry",),
+}
+
+
+def latest_draft(session: Session, inquiry_id: int) -> Draft | None:
+    return session.exec(
+        select(Draft).where(Draft.inquiry_id == inquiry_id).order_by(col(Draft.id).desc())
+    ).first()
+
+
+def _last_event(session: Session, inquiry_id: int, *actions: str) -> Event | None:
+    return session.exec(
+        select(Event)
+        .where(Event.inquiry_id == inquiry_id, col(Event.action).in_(actions))
+        .order_by(col(Event.id).desc())
+    ).first()
+
+
+def _status_lines(ctx: WorkflowContext, session: Session, inquiry: Inquiry) -> tuple[str, ...]:
+    """The Danish status lines under a card: the latest of each thing people did to it."""
+    inquiry_id = inquiry.id or 0
+    lines: list[str] = []
+    moved = _last_event(session, inquiry_id, "moved")
+    if moved is not None:
+        lines.append(texts.status_moved_here(
+            texts.person(moved.actor), ctx.rules.name_of(str(moved.detail.get("from_route", "")))
+        ))
+    hidden = _last_event(session, inquiry_id, "hidden", "unhidden")
+    if hidden is not None and hidden.action == "hidden":
+        lines.append(texts.status_hidden(texts.person(hidden.actor)))
+    state = inquiry.state
+    if state is InquiryState.DRAFTED:
+        draft = latest_draft(session, inquiry_id)
+        lines.append(texts.status_drafted(texts.person(draft.author if draft else "")))
+    elif state is InquiryState.POSTED:
+        rejected = _last_event(session, inquiry_id, "rejected", "drafted")
+        if rejected is not None and rejected.action == "rejected":
+            lines.append(texts.status_rejected(texts.person(rejected.actor)))
+    elif state is InquiryState.SENDING:
+        lines.append(texts.status_sending())
+    elif state is InquiryState.ANSWERED:
+        approved = _last_event(session, inquiry_id, "approved", "edited", "answered_on_platform")
+        who = texts.person(approved.actor) if approved else "borgerbot"
+        lines.append(texts.status_answered(who, inquiry.answered_at or ctx.now(), ctx.now(), ctx.tz))
+    elif state is InquiryState.SEND_FAILED:
+        failed = _last_event(session, inquiry_id, "send_failed")
+        lines.append(texts.status_send_failed(texts.send_failure(
+            str(failed.detail.get("reason", "")) if failed else "")))
+    elif state is InquiryState.CLOSED:
+        closed = _last_event(session, inquiry_id, "closed")
+        lines.append(texts.status_no_reply(texts.person(closed.actor if closed else "")))
+    return tuple(lines)
+
+
+def card_view(
+    ctx: WorkflowContext, session: Session, inquiry: Inquiry, *, approval: bool = False
+) -> InquiryView:
+    """The view of one inquiry for its department card or, with `approval`, the approval request."""
+    draft = latest_draft(session, inquiry.id or 0)
+    actions = (APPROVAL_ACTIONS if approval else DEPARTMENT_ACTIONS).get(inquiry.state, ())
+    return InquiryView(
+        inquiry_id=inquiry.id or 0,
+        platform=inquiry.platform,
+        kind=inquiry.kind.value,
+        author_name=inquiry.author_name,
+        text=inquiry.text,
+        post_text=inquiry.post_text,
+        permalink=inquiry.permalink,
+        route_id=inquiry.route,
+        route_name=ctx.rules.name_of(inquiry.route),
+        reasons=tuple(inquiry.routing_reasons),
+        urgent=inquiry.urgent,
+        no_reply_needed=inquiry.no_reply_needed,
+        deadline_at=inquiry.deadline_at,
+        now=ctx.now(),
+        state=inquiry.state.value,
+        status_lines=_status_lines(ctx, session, inquiry),
+        draft_text=draft.text if draft else None,
+        draft_author=draft.author if draft else None,
+        actions=actions,
+        route_choices=tuple(ctx.rules.route_choices()),
+    )

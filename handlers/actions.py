@@ -1,0 +1,87 @@
+"""Buttons and menus on the cards: acknowledge at once, then call the workflow or open a modal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.chat import slack_blocks
+from bot.errors import NotAllowed
+from bot.workflow import Workflow
+from handlers.errors import guarded
+
+Body = dict[str, Any]
+
+
+def _inquiry_id(body: Body) -> int:
+    return int(body["actions"][0]["value"])
+
+
+def _user(body: Body) -> str:
+    return str(body["user"]["id"])
+
+
+def register(app: App, workflow: Workflow) -> None:
+    def officer_modal(build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+        """Open a modal only for the communication unit; others get the polite refusal now."""
+
+        def listener(ack: Ack, body: Body, client: WebClient) -> None:
+            ack()
+
+            def work() -> None:
+                if not workflow.queries.is_officer(_user(body)):
+                    raise NotAllowed("modal is for the communication unit")
+                client.views_open(trigger_id=body["trigger_id"], view=build(_inquiry_id(body)))
+
+            guarded(work, client, body)
+
+        return listener
+
+    def anyone_modal(build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+        def listener(ack: Ack, body: Body, client: WebClient) -> None:
+            ack()
+            guarded(
+                lambda: client.views_open(trigger_id=body["trigger_id"], view=build(_inquiry_id(body))),
+                client,
+                body,
+            )
+
+        return listener
+
+    def direct(call: Callable[[int, str], None]) -> Callable[..., None]:
+        def listener(ack: Ack, body: Body, client: WebClient) -> None:
+            ack()
+            guarded(lambda: call(_inquiry_id(body), _user(body)), client, body)
+
+        return listener
+
+    setup = workflow.ctx.setup
+    app.action("draft")(anyone_modal(lambda i: slack_blocks.draft_modal(
+        workflow.queries.view(i), greeting=setup.greeting, sign_off=setup.signoff)))
+    app.action("answer")(officer_modal(lambda i: slack_blocks.draft_modal(
+        workflow.queries.view(i), greeting=setup.greeting, sign_off=setup.signoff, direct=True)))
+    app.action("edit")(officer_modal(lambda i: slack_blocks.edit_modal(workflow.queries.view(i, approval=True))))
+    app.action("reject")(officer_modal(lambda i: slack_blocks.reject_modal(workflow.queries.view(i))))
+    app.action("approve")(direct(lambda i, user: workflow.decisions.approve(i, user)))
+    app.action("no_reply")(direct(lambda i, user: workflow.decisions.close_no_reply(i, user)))
+    app.action("retry")(direct(lambda i, user: workflow.delivery.retry_failed(i, user)))
+    app.action("hide")(direct(lambda i, user: workflow.decisions.hide(i, user, reason="debatregler")))
+
+    @app.action("move")
+    def on_move(ack: Ack, body: Body, client: WebClient) -> None:
+        """The menu only picks a department; the modal confirms it (and takes a reason)."""
+        ack()
+        action = body["actions"][0]
+        inquiry_id = int(action["block_id"].split(":", 1)[1])
+        route_id = action["selected_option"]["value"]
+        guarded(
+            lambda: client.views_open(
+                trigger_id=body["trigger_id"],
+                view=slack_blocks.move_modal(workflow.queries.view(inquiry_id), route_id),
+            ),
+            client,
+            body,
+        )

@@ -1,0 +1,75 @@
+"""Modal submissions: the draft, the officer's own answer, edit-and-approve, reject, move.
+
+What can be checked at once (an empty text, the officer role) is answered inside the modal
+before it closes; everything after the acknowledgement reports back in the person's app DM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import texts
+from bot.chat import slack_blocks as sb
+from bot.workflow import Workflow
+from handlers.errors import guarded
+
+Body = dict[str, Any]
+
+
+def field(view: dict[str, Any], block: str, action: str) -> str:
+    value = view["state"]["values"].get(block, {}).get(action, {}).get("value")
+    return str(value or "").strip()
+
+
+def register(app: App, workflow: Workflow) -> None:
+    def submission(
+        block: str, action: str, call: Callable[[int, str, str, str], None], *, officers_only: bool
+    ) -> Callable[..., None]:
+        def listener(ack: Ack, body: Body, view: dict[str, Any], client: WebClient) -> None:
+            user = body["user"]["id"]
+            text = field(view, block, action)
+            if block == sb.REPLY_BLOCK and not text:
+                ack(response_action="errors", errors={block: texts.empty_reply_error()})
+                return
+            if officers_only and not workflow.queries.is_officer(user):
+                ack(response_action="errors", errors={block: texts.refusal_not_comms()})
+                return
+            ack()
+            metadata = view["private_metadata"]
+            inquiry_id = int(metadata.split(":", 1)[0])
+            extra = metadata.split(":", 1)[1] if ":" in metadata else ""
+            reply_to = {**body, "channel": {"id": user}}
+            guarded(lambda: call(inquiry_id, user, text, extra), client, reply_to)
+
+        return listener
+
+    decisions = workflow.decisions
+    app.view(sb.DRAFT_CALLBACK)(submission(
+        sb.REPLY_BLOCK, sb.REPLY_INPUT,
+        lambda i, user, text, _: _ignore(decisions.add_draft(i, user, text, source="modal")),
+        officers_only=False,
+    ))
+    app.view(sb.ANSWER_CALLBACK)(submission(
+        sb.REPLY_BLOCK, sb.REPLY_INPUT,
+        lambda i, user, text, _: decisions.answer_directly(i, user, text), officers_only=True,
+    ))
+    app.view(sb.EDIT_CALLBACK)(submission(
+        sb.REPLY_BLOCK, sb.REPLY_INPUT,
+        lambda i, user, text, _: decisions.approve(i, user, edited_text=text), officers_only=True,
+    ))
+    app.view(sb.REJECT_CALLBACK)(submission(
+        sb.COMMENT_BLOCK, sb.COMMENT_INPUT,
+        lambda i, user, text, _: decisions.reject(i, user, text), officers_only=True,
+    ))
+    app.view(sb.MOVE_CALLBACK)(submission(
+        sb.REASON_BLOCK, sb.REASON_INPUT,
+        lambda i, user, text, route: decisions.move(i, user, route, reason=text), officers_only=False,
+    ))
+
+
+def _ignore(_: object) -> None:
+    """Listeners return nothing; the draft id is only for the workflow's own callers."""
