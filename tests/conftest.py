@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bot.demo.world import SandboxWorld
 from bot.store import Store, make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("BORGERBOT_TEST_POSTGRES_URL", "")
@@ -64,3 +65,11 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     upgrade(engine)
     yield Store(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+    """The whole product on loopback (emulators, fake Slack, real clients, workflow, Bolt app)."""
+    sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", RULES_FILE)
+    yield sandbox
+    sandbox.close()
