@@ -18,13 +18,14 @@ import threading
 import unicodedata
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import snowballstemmer
 
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _SYMBOLS = re.compile(r"[^\w\s!-~]+")
-_NON_WORD = re.compile(r"[\W_]+")
-_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+")
 
 INFLECTION_ENDINGS = ("", "e", "en", "et", "er", "ene", "erne", "s", "es", "ens", "ets", "ers",
                       "n", "r", "ne", "rne", "t")
@@ -52,29 +53,30 @@ def fold_pattern(pattern: str) -> str:
     return "".join(part if part.startswith("\\") else fold(part) for part in parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
-    """One inquiry text in the two forms rules look at."""
+    """One inquiry text in the forms rules look at."""
 
-    plain: str
-    """Folded, emojis removed, punctuation kept: what regular expressions see."""
+    folded: str
     words: str
     """Folded words separated by single spaces, with a space at each end."""
+    tokens: tuple[str, ...]
 
-    @property
-    def tokens(self) -> list[str]:
-        return self.words.split()
+    @cached_property
+    def plain(self) -> str:
+        """Folded, emojis removed, punctuation kept: what regular expressions see."""
+        return " ".join(_SYMBOLS.sub(" ", self.folded).split())
 
     @property
     def has_words(self) -> bool:
-        return self.words != " "
+        return bool(self.tokens)
 
 
 def normalise(text: str) -> Text:
-    """Both forms of `text`; emojis and punctuation never reach a keyword."""
-    plain = _SPACE.sub(" ", _SYMBOLS.sub(" ", fold(text))).strip()
-    words = _SPACE.sub(" ", _NON_WORD.sub(" ", plain)).strip()
-    return Text(plain=plain, words=f" {words} " if words else " ")
+    """The folded forms of `text`; emojis and punctuation never reach a keyword."""
+    folded = fold(text)
+    tokens = tuple(_WORD.findall(folded))
+    return Text(folded=folded, words=f" {' '.join(tokens)} ", tokens=tokens)
 
 
 class _Stemmer:
@@ -134,8 +136,7 @@ class Kind(enum.Enum):
     """Several words in a row, from the start of a word: "farligt affald"."""
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """Term number `term` (its index in the list given to TermIndex) at words[start:end]."""
 
     term: int
@@ -158,34 +159,44 @@ class TermIndex:
                 key = keyword_key(folded) if kind is Kind.KEYWORD else folded
                 self._keys.setdefault(key, []).append((index, kind is Kind.KEYWORD))
         self._chains = {
-            key: tuple((prefix, len(prefix), self._keys[prefix]) for prefix in _prefix_keys(key, self._keys))
+            key: tuple((len(prefix), self._keys[prefix]) for prefix in _prefix_keys(key, self._keys))
             for key in self._keys
         }
-        self._scan = re.compile(f"(?=({_trie(self._keys)}))") if self._keys else None
+        self._scan = re.compile(_trie(self._keys)) if self._keys else None
 
     def find(self, text: Text) -> list[Found]:
-        """Where each term occurs; a term inside a longer found term is left out."""
+        """Where each term occurs; a term inside a longer found term is left out.
+
+        The scan goes left to right taking the longest key at each place, and goes on after
+        the end of what it accepted, or one letter on when the place was not allowed (a
+        phrase must start a word; a keyword inside a word needs COMPOUND_HEAD letters before).
+        """
         words = text.words
-        found = self._whole_words(words)
+        found = self._whole_words(text)
         if self._scan is not None:
-            for match in self._scan.finditer(words):
+            match = self._scan.search(words)
+            while match:
                 start = match.start()
                 head = start - words.rfind(" ", 0, start) - 1
-                for key, end_offset, entries in self._chains[match.group(1)]:
+                resume = start + 1
+                for size, entries in self._chains[match.group()]:
                     for index, inside in entries:
                         if head == 0 or (inside and head >= COMPOUND_HEAD):
-                            found.append(Found(index, start, start + end_offset))
+                            found.append(Found(index, start, start + size))
+                            resume = max(resume, start + size)
+                match = self._scan.search(words, resume)
         return _outermost(found)
 
-    def _whole_words(self, words: str) -> list[Found]:
+    def _whole_words(self, text: Text) -> list[Found]:
+        """Whole-word terms: a set intersection first, since most texts contain few of them."""
         found: list[Found] = []
-        start = 1
-        for token in words[1:-1].split(" ") if len(words) > 1 else ():
-            end = start + len(token)
-            indexes = self._forms.get(token)
-            if indexes:
-                found.extend(Found(index, start, end) for index in indexes)
-            start = end + 1
+        for token in self._forms.keys() & text.tokens:
+            needle = f" {token} "
+            at = text.words.find(needle)
+            while at >= 0:
+                start, end = at + 1, at + 1 + len(token)
+                found.extend(Found(index, start, end) for index in self._forms[token])
+                at = text.words.find(needle, end)
         return found
 
 

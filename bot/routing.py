@@ -60,8 +60,8 @@ class _Tally:
     points: dict[int, dict[str, float]]
     vetoed: set[int]
 
-    def total(self, target: int) -> float:
-        return sum(self.points.get(target, {}).values())
+    def totals(self) -> dict[int, float]:
+        return {target: sum(labels.values()) for target, labels in self.points.items()}
 
 
 class _Compiled:
@@ -82,6 +82,12 @@ class _Compiled:
             for target, conditions in enumerate(self.conditions)
             for rule in conditions.rules for pattern in rule.regex
         ]
+        self.route_patterns = [item for item in self.patterns if item[0] < len(rules.routes)]
+        """The post never raises a flag, so its text is only searched for route patterns."""
+        self.vetoes = [
+            (target, conditions.exclude_regex)
+            for target, conditions in enumerate(self.conditions) if conditions.exclude_regex
+        ]
         self.silent = [
             (target, rule) for target, conditions in enumerate(self.conditions)
             for rule in conditions.rules if rule.no_words
@@ -95,13 +101,13 @@ class _Compiled:
             if entry.rule is None:
                 if own:
                     tally.vetoed.add(entry.target)
-            elif _applies(entry.rule, kind):
+            elif not entry.rule.kinds or kind in entry.rule.kinds:
                 # "vej" and "vejen" listed apart still make one find, worth its best weight.
                 span = (entry.target, found.start, found.end)
                 at_span[span] = max(at_span.get(span, (0.0, "")), (entry.rule.weight, entry.label))
         for (target, _, _), (weight, label) in at_span.items():
             _add(tally, target, f'"{label}"', weight * factor)
-        for target, rule, pattern in self.patterns:
+        for target, rule, pattern in self.patterns if own else self.route_patterns:
             match = pattern.search(text.plain) if _applies(rule, kind) else None
             if match:
                 _add(tally, target, f'"{match.group(0).strip()[:30]}"', rule.weight * factor)
@@ -110,9 +116,10 @@ class _Compiled:
                 if _applies(rule, kind):
                     _add(tally, target, _NO_WORDS, rule.weight * factor)
         if own:
-            for target, conditions in enumerate(self.conditions):
-                if any(p.search(text.plain) for p in conditions.exclude_regex):
-                    tally.vetoed.add(target)
+            tally.vetoed.update(
+                target for target, patterns in self.vetoes
+                if any(pattern.search(text.plain) for pattern in patterns)
+            )
         return tally
 
     def reasons(self, target: int, tallies: tuple[_Tally, ...]) -> Iterator[str]:
@@ -160,24 +167,26 @@ def route(
     own = compiled.tally(normalise(text), kind, 1.0, own=True)
     post = compiled.tally(normalise(post_text), kind, rules.post_weight, own=False) \
         if post_text else _Tally({}, set())
-    tallies = (own, post)
+    own_points, post_points = own.totals(), post.totals()
+    routes = len(rules.routes)
     candidates = [
-        (own.total(i) + post.total(i), own.total(i), -i)
-        for i in range(len(rules.routes)) if i not in own.vetoed
+        (own_points.get(i, 0.0) + post_points.get(i, 0.0), own_points.get(i, 0.0), -i)
+        for i in sorted(own_points.keys() | post_points.keys())
+        if i < routes and i not in own.vetoed
     ]
     best = max(candidates, default=(0.0, 0.0, 0))
     reasons: list[str] = []
     if best[0] > 0:
         chosen = -best[2]
-        reasons.extend(compiled.reasons(chosen, tallies))
+        reasons.extend(compiled.reasons(chosen, (own, post)))
         route_id = rules.routes[chosen].id
     else:
         route_id = rules.fallback
         reasons.append(f"{route_id}: ingen regel passede, standardruten")
     raised: set[str] = set()
-    for offset, flag in enumerate(rules.flags):
-        target = len(rules.routes) + offset
-        if target not in own.vetoed and own.points.get(target) and own.total(target) >= flag.min_score:
+    for target, points in sorted(own_points.items()):
+        flag = rules.flags[target - routes] if target >= routes else None
+        if flag is not None and target not in own.vetoed and points >= flag.min_score:
             raised.add(flag.id)
             reasons.extend(compiled.reasons(target, (own, _Tally({}, set()))))
     return RoutingDecision(
