@@ -6,15 +6,17 @@ wiring is the wiring under test.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.accounts import AccountConfig, accounts_from_config
 from bot.chat.base import ChatGateway
 from bot.deadline_config import SECTIONS, policy_from_config
 from bot.deadlines import DeadlinePolicy
-from bot.errors import ChatError
+from bot.errors import ChatError, ConfigError
 from bot.models import utcnow
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
@@ -44,6 +46,16 @@ def load_configuration(path: str) -> Configuration:
     setup = setup_from_config(chat or {}, line_of, rules.file)
     accounts = accounts_from_config(rules.section("accounts")[0], line_of, rules.file)
     return Configuration(rules=rules, policy=policy, setup=setup, accounts=accounts)
+
+
+def resolve_front_end(spec: str) -> Callable[..., Any]:
+    """`module:attribute` (the uvicorn convention), so `bot` never imports `handlers` by name."""
+    module, _, attribute = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load the chat front end {spec!r}: {exc}",
+                          key="BORGERBOT_FRONT_END", hint="e.g. handlers.app:build_app") from None
 
 
 def officer_check(setup: ChatSetup, group_members: Callable[[str], frozenset[str]]) -> Callable[[str], bool]:

@@ -94,6 +94,71 @@ def eval_command(
         typer.echo(evaluation.format_report(result))
 
 
+@app.command("demo")
+def demo_command(
+    inquiries: Path | None = typer.Option(None, "--inquiries", help="JSON Lines to feed through the pipeline"),
+    report: Path | None = typer.Option(None, "--report", help="write the whole path of each inquiry as JSON"),
+    rules_file: Path | None = typer.Option(None, "--rules", help="default: BORGERBOT_RULES_FILE"),
+) -> None:
+    """Run the whole product on the local sandboxes and a fake Slack, with an accelerated clock."""
+    from bot.demo.run import run_demo
+
+    rules = str(rules_file or _settings().rules_file)
+    quiet = inquiries is not None
+    result = run_demo(rules, (lambda _line: None) if quiet else typer.echo, inquiries=inquiries, report=report)
+    typer.echo(format_summary(result["summary"]))
+    if report is not None:
+        typer.echo(f"report written to {report}")
+
+
+def format_summary(summary: dict[str, object]) -> str:
+    lines = ["", "Summary (answers read back from the platform sandboxes, cards from the fake Slack):"]
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            lines.append(f"  {key}:")
+            lines.extend(f"    {name}: {count}" for name, count in value.items())
+        else:
+            lines.append(f"  {key}: {value}")
+    return "\n".join(lines)
+
+
+@app.command("run")
+def run_command() -> None:
+    """Run the bot: Slack front end, a poll job per account and the deadline sweep."""
+    from bot.service import run
+
+    settings = _settings()
+    _configure_logging(settings)
+    run(settings)
+
+
+@app.command("poll")
+def poll_command(once: bool = typer.Option(True, "--once/--loop", help="poll each account once")) -> None:
+    """Poll every configured account once, store what is new and post it to chat."""
+    from bot.service import poll_once
+
+    settings = _settings()
+    _configure_logging(settings)
+    for platform, account, outcome in poll_once(settings):
+        status = outcome.skipped_reason or "ok"
+        typer.echo(f"{platform}/{account}: {status}, {outcome.stored} new, {outcome.repeats} already stored")
+
+
+@app.command("audit")
+def audit_command(inquiry: int) -> None:
+    """Show the event log of one inquiry: who did what, when."""
+    from bot.audit import audit_lines
+
+    for line in audit_lines(_settings().database_url, inquiry):
+        typer.echo(line)
+
+
+def _configure_logging(settings: Settings) -> None:
+    import logging
+
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def main() -> None:
     """Run the CLI; expected failures become one clear line and exit status 2, never a traceback."""
     try:

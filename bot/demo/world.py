@@ -4,19 +4,17 @@ the real workflow and the real Bolt app. The demo runs on it, and so do the flow
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.accounts import AccountConfig, build_clients
-from bot.assembly import Configuration, build_workflow, load_configuration
+from bot.assembly import build_workflow, load_configuration, resolve_front_end
 from bot.chat.slack import SlackGateway
 from bot.demo.citizens import Citizens
 from bot.models import utcnow
@@ -39,12 +37,6 @@ OFFICER_NAMES = {"U0KOMM001": "Mette", "U0KOMM002": "Jonas"}
 def specialist_for(route_id: str) -> str:
     """Each department has one scripted specialist with a stable Slack id."""
     return "U0" + "".join(ch for ch in route_id.upper() if ch.isalnum())[:7].ljust(7, "X")
-
-
-def resolve_front_end(spec: str) -> Callable[..., Any]:
-    """`module:attribute` (the uvicorn convention), so `bot` never imports `handlers` by name."""
-    module, _, attribute = spec.partition(":")
-    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
 
 
 class SandboxWorld:

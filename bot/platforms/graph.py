@@ -180,8 +180,8 @@ class GraphClient:
             f"{self.account}/conversations",
             platform=self.messaging_platform,
             limit=25,
-            fields=f"id,updated_time,participants,messages.limit(20)"
-            f"{{id,created_time,from,message}}",
+            fields="id,updated_time,participants,messages.limit(20)"
+            "{id,created_time,from,message}",
         )
         for conversation in self.follow(first):
             if parse_time(conversation["updated_time"]) <= seen.since:

@@ -47,7 +47,8 @@ class WorkflowContext:
         """Refuse and record the attempt when `actor` is not in the communication unit."""
         if self.is_officer(actor):
             return
-        self.store.record(session, "refused", actor=actor, inquiry_id=inquiry_id, attempted=action)
+        with self.store.session() as audit:  # its own transaction: the refusal outlives the rollback
+            self.store.record(audit, "refused", actor=actor, inquiry_id=inquiry_id, attempted=action)
         raise NotAllowed(f"{actor} is not a member of the communication unit ({action})")
 
     def load(self, session: Session, inquiry_id: int) -> Inquiry:

@@ -1,0 +1,226 @@
+"""`borgerbot demo`: a working day at the model municipality, in well under two minutes.
+
+Scripted citizens write on all four platforms, the bot polls, routes and posts cards, scripted
+specialists draft in the threads and officers approve in Slack; the clock then runs on so
+reminders and an escalation happen. Everything goes over loopback HTTP to the sandboxes.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.demo.clock import SteppedClock
+from bot.demo.people import People
+from bot.demo.report import inquiry_row, summary
+from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
+from bot.models import Event, Inquiry, InquiryState
+
+SAMPLES = Path(__file__).with_name("samples.jsonl")
+DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # Tuesday 09:00 in Copenhagen
+STEP = timedelta(minutes=15)
+DRAFT = "Hej\n\nTak for din henvendelse. {svar}\n\nVenlig hilsen Mette, Albertslund Kommune"
+URGENT_ANSWER = ("Tak fordi du sagde det. Er der fare for liv, så ring 112. Vi har givet beredskabet "
+                 "besked.\n\nVenlig hilsen Mette, Albertslund Kommune")
+Echo = Callable[[str], None]
+
+
+def read_inquiries(path: Path) -> list[dict[str, Any]]:
+    """Records in routing-dev.jsonl format; a broken line is skipped with a note, never fatal."""
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}:{number}: each line must be a JSON object")
+        records.append(record)
+    return records
+
+
+class Demo:
+    """One demo run: the world, its clock, the people, and a printed timeline."""
+
+    def __init__(self, rules_file: str, echo: Echo, workdir: Path) -> None:
+        self.clock = SteppedClock(DEMO_START)
+        self.world = SandboxWorld(f"sqlite:///{workdir / 'demo.db'}", rules_file, clock=self.clock)
+        self.people = People(self.world)
+        self.echo = echo
+        self.zone = ZoneInfo(self.world.workflow.ctx.tz)
+        self._seen_event = 0
+        self.sources: dict[int, str] = {}
+
+    def close(self) -> None:
+        self.world.close()
+
+    # --- what citizens and the bot do ---------------------------------------------------
+
+    def citizens_write(self, records: Iterable[dict[str, Any]]) -> None:
+        keys = {self.world.citizens.write(record): str(record.get("id", "")) for record in records}
+        self.tick()
+        with self.world.store.session() as session:
+            for inquiry in session.exec(select(Inquiry)).all():
+                source = keys.get((inquiry.platform, inquiry.external_id))
+                if source:
+                    self.sources[inquiry.id or 0] = source
+
+    def tick(self) -> None:
+        """One round of the bot's jobs at the current simulated time, then print what happened."""
+        self.world.poll()
+        self.world.sweep()
+        self.timeline()
+
+    def advance(self, step: timedelta) -> None:
+        """Move simulated time for the bot and the platforms alike (their rate windows too)."""
+        self.clock.advance(step)
+        for emulator in (self.world.graph, self.world.linkedin, self.world.x):
+            emulator.advance_clock(step.total_seconds())
+
+    def run_clock(self, until: datetime) -> None:
+        while self.clock() < until:
+            self.advance(STEP)
+            self.tick()
+
+    def open_inquiries(self, *states: InquiryState) -> list[Inquiry]:
+        with self.world.store.session() as session:
+            return list(session.exec(
+                select(Inquiry).where(col(Inquiry.state).in_(states)).order_by(col(Inquiry.id))
+            ).all())
+
+    # --- the printed timeline -----------------------------------------------------------
+
+    def timeline(self) -> None:
+        with self.world.store.session() as session:
+            events = session.exec(
+                select(Event).where(col(Event.id) > self._seen_event).order_by(col(Event.id))
+            ).all()
+            routes = {i.id: i.route for i in session.exec(select(Inquiry)).all()}
+        for event in events:
+            self._seen_event = max(self._seen_event, event.id or 0)
+            line = describe(event, routes.get(event.inquiry_id or 0, ""))
+            if line:
+                stamp = self.clock().astimezone(self.zone).strftime("%a %H:%M")
+                self.echo(f"{stamp}  #{event.inquiry_id or '-':<3} {line}")
+
+
+def describe(event: Event, route: str) -> str:
+    """One readable timeline line per event (ids and routes only, never citizen text)."""
+    detail = event.detail
+    lines = {
+        "received": f"new inquiry from {event.actor.removeprefix('platform:')} -> {detail.get('route')}"
+                    + (" (URGENT)" if detail.get("urgent") else ""),
+        "posted": f"card posted in {route}'s channel",
+        "drafted": f"{event.actor} drafted an answer in the thread",
+        "approved": f"{event.actor} approved the draft",
+        "edited": f"{event.actor} edited and approved",
+        "rejected": f"{event.actor} rejected the draft with a comment",
+        "sent": f"reply accepted by the platform (id {detail.get('external_id')})",
+        "send_failed": f"reply refused by the platform ({detail.get('reason')})",
+        "moved": f"{event.actor} moved it {detail.get('from_route')} -> {detail.get('to_route')}",
+        "closed": f"{event.actor} closed it: no reply needed",
+        "reminded": f"reminder sent ({detail.get('kind')})",
+        "escalated": "DEADLINE MISSED: escalated to the communication unit",
+        "refused": f"{event.actor} was refused: {detail.get('attempted')} needs the communication unit",
+        "answered_on_platform": "answered directly on the platform",
+    }
+    return lines.get(event.action, "")
+
+
+def scripted_day(demo: Demo, records: list[dict[str, Any]]) -> None:
+    """A day in short: an urgent case answered at once, drafts approved, one rejected and
+    redone, one moved, a refused click, thanks closed, and two inquiries left to run late."""
+    echo, people = demo.echo, demo.people
+    echo("== 09:00 citizens write on Facebook, Instagram, LinkedIn and X")
+    demo.citizens_write(records)
+    posted = demo.open_inquiries(InquiryState.POSTED)
+    urgent = [i for i in posted if i.urgent]
+    quiet = [i for i in posted if i.no_reply_needed and not i.urgent]
+    normal = [i for i in posted if not i.urgent and not i.no_reply_needed]
+    late, rest = normal[-2:], normal[:-2]
+    echo("== 09:05 the communication unit answers the urgent case itself")
+    demo.advance(timedelta(minutes=5))
+    for inquiry in urgent:
+        people.officer_answers(inquiry.id or 0, URGENT_ANSWER)
+    demo.tick()
+    echo("== 09:30 specialists draft answers in their threads")
+    demo.advance(timedelta(minutes=25))
+    for inquiry in rest:
+        people.specialist_drafts(inquiry.id or 0, DRAFT.format(svar="Vi har set på din sag, og ..."))
+    demo.tick()
+    echo("== 10:00 the communication unit reviews the drafts")
+    demo.advance(timedelta(minutes=30))
+    drafted = demo.open_inquiries(InquiryState.DRAFTED)
+    if drafted:
+        first = drafted[0]
+        people.click(specialist_for(first.route), first.id or 0, "approve", on_approval=True)
+        people.officer_rejects(first.id or 0, "Skriv venligst, hvornår borgeren kan forvente svar.")
+    for inquiry in drafted[1:]:
+        people.officer_approves(inquiry.id or 0)
+    for inquiry in quiet:
+        people.click(OFFICERS[0], inquiry.id or 0, "no_reply")
+    if late:
+        people.move(OFFICERS[0], late[0].id or 0, _another_route(demo, late[0].route), "Forkert afdeling")
+    demo.tick()
+    if drafted:
+        echo("== 10:30 the specialist redrafts the rejected answer")
+        demo.advance(timedelta(minutes=30))
+        people.specialist_drafts(drafted[0].id or 0, DRAFT.format(svar="Du hører fra os inden fredag."))
+        people.officer_approves(drafted[0].id or 0)
+        demo.tick()
+    echo("== the day goes on; two inquiries are not picked up in time")
+    if late:
+        with demo.world.store.session() as session:
+            deadlines = [session.get(Inquiry, i.id).deadline_at for i in late]  # type: ignore[union-attr]
+        demo.run_clock(max(d or demo.clock() for d in deadlines) + STEP)
+
+
+def _another_route(demo: Demo, route: str) -> str:
+    """Where the scripted officer moves a misrouted inquiry: the fallback, or the first route."""
+    rules = demo.world.config.rules
+    return rules.fallback if route != rules.fallback else rules.route_ids[0]
+
+
+def run_demo(rules_file: str, echo: Echo, *, inquiries: Path | None = None,
+             report: Path | None = None) -> dict[str, Any]:
+    """Run the demo; with `inquiries`, every inquiry needing an answer is drafted and approved."""
+    with tempfile.TemporaryDirectory(prefix="borgerbot-demo-") as workdir:
+        demo = Demo(rules_file, echo, Path(workdir))
+        try:
+            records = read_inquiries(inquiries or SAMPLES)
+            if inquiries is None:
+                scripted_day(demo, records)
+            else:
+                answer_everything(demo, records)
+            rows = [inquiry_row(demo.world, inquiry, demo.sources.get(inquiry.id or 0))
+                    for inquiry in _all(demo)]
+            result = {"inquiries": rows, "summary": summary(demo.world, rows)}
+        finally:
+            demo.close()
+    if report is not None:
+        report.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return result
+
+
+def answer_everything(demo: Demo, records: list[dict[str, Any]]) -> None:
+    demo.citizens_write(records)
+    for inquiry in demo.open_inquiries(InquiryState.POSTED):
+        if inquiry.no_reply_needed:
+            continue
+        demo.people.specialist_drafts(inquiry.id or 0, DRAFT.format(svar="Her er svaret på dit spørgsmål."))
+        demo.people.officer_approves(inquiry.id or 0)
+    demo.tick()
+
+
+def _all(demo: Demo) -> list[Inquiry]:
+    with demo.world.store.session() as session:
+        return list(session.exec(select(Inquiry).order_by(col(Inquiry.id))).all())

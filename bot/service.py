@@ -1,0 +1,94 @@
+"""`borgerbot run` and `borgerbot poll`: the production assembly and its clean shutdown.
+
+One process holds the chat front end, a poll job per account and the deadline sweep. On
+SIGTERM or SIGINT the scheduler finishes the jobs in flight (each is a short transaction,
+so abandoning one loses nothing) and the Slack connection is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.accounts import build_clients
+from bot.assembly import Configuration, build_workflow, load_configuration, resolve_front_end
+from bot.chat.slack import SlackGateway
+from bot.polling import PollOutcome, poll_account
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.store import open_store
+from bot.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+
+def assemble(settings: Settings) -> tuple[Configuration, Workflow, WebClient]:
+    """The production bot: configuration, database, platform clients, Slack, workflow."""
+    config = load_configuration(str(settings.rules_file))
+    store = open_store(settings.database_url)
+    clients = build_clients(config.accounts, settings)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    web = WebClient(token=token, base_url=settings.slack_api_url)
+    gateway = SlackGateway(web)
+    workflow = build_workflow(config, store, gateway, clients, group_members=gateway.usergroup_members)
+    return config, workflow, web
+
+
+def poll_once(settings: Settings) -> list[tuple[str, str, PollOutcome]]:
+    """Poll every configured account once and post what is new; for cron-style operation."""
+    _, workflow, _ = assemble(settings)
+    now = workflow.ctx.now()
+    results = [
+        (client.platform, client.account, poll_account(workflow, client, now))
+        for client in workflow.ctx.clients.values()
+    ]
+    workflow.intake.publish_pending()
+    return results
+
+
+def run(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT."""
+    config, workflow, web = assemble(settings)
+    intervals = {(a.platform, a.account): a.poll_interval for a in config.accounts}
+    accounts = [
+        (client, intervals.get(key) or settings.poll_interval_seconds)
+        for key, client in workflow.ctx.clients.items()
+    ]
+    scheduler = build_scheduler(workflow, accounts, settings.sweep_interval_seconds)
+    app = resolve_front_end(settings.front_end)(settings, workflow, client=web)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("received signal %s, stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    scheduler.start()
+    log.info("borgerbot running: %d accounts, sweep every %ss", len(accounts), settings.sweep_interval_seconds)
+    front_end = _start_front_end(app, settings)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    close = getattr(front_end, "close", None)
+    if callable(close):
+        close()
+    for client in workflow.ctx.clients.values():
+        client.close()
+    log.info("borgerbot stopped cleanly")
+
+
+def _start_front_end(app: Any, settings: Settings) -> Any:
+    """Socket Mode connects in the background; HTTP mode serves from a daemon thread."""
+    from importlib import import_module
+
+    module = import_module(settings.front_end.partition(":")[0])
+    serve = getattr(module, "serve")
+    if settings.slack_mode == "socket":
+        return serve(app, settings)
+    thread = threading.Thread(target=serve, args=(app, settings), name="slack-http", daemon=True)
+    thread.start()
+    return None
