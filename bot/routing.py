@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.danish import Kind, TermIndex, Text, normalise
 from bot.rules import Conditions, Rule, RuleSet
@@ -43,14 +44,13 @@ class RoutingDecision:
                 "no_reply_needed": self.no_reply_needed, "reasons": list(self.reasons)}
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """What finding one term means: points (or a veto) for one route or flag."""
+class _Entry(NamedTuple):
+    """What finding one term means: points (or, without a rule, a veto) for one route or flag."""
 
     target: int
     rule: Rule | None
-    """None for an exclude term."""
     label: str
+    """The term as the rules file spells it, quoted for the reasons."""
 
 
 @dataclass
@@ -75,7 +75,7 @@ class _Compiled:
         for target, conditions in enumerate(self.conditions):
             for rule, kind, term in _terms(conditions):
                 terms.append((kind, term))
-                self.entries.append(_Entry(target, rule, term))
+                self.entries.append(_Entry(target, rule, f'"{term}"'))
         self.index = TermIndex(terms)
         self.patterns = [
             (target, rule, pattern)
@@ -96,17 +96,18 @@ class _Compiled:
     def tally(self, text: Text, kind: str | None, factor: float, own: bool) -> _Tally:
         tally = _Tally({}, set())
         at_span: dict[tuple[int, int, int], tuple[float, str]] = {}
-        for found in self.index.find(text):
-            entry = self.entries[found.term]
-            if entry.rule is None:
+        entries = self.entries
+        for term, start, end in self.index.find(text):
+            target, rule, label = entries[term]
+            if rule is None:
                 if own:
-                    tally.vetoed.add(entry.target)
-            elif not entry.rule.kinds or kind in entry.rule.kinds:
+                    tally.vetoed.add(target)
+            elif not rule.kinds or kind in rule.kinds:
                 # "vej" and "vejen" listed apart still make one find, worth its best weight.
-                span = (entry.target, found.start, found.end)
-                at_span[span] = max(at_span.get(span, (0.0, "")), (entry.rule.weight, entry.label))
+                span = (target, start, end)
+                at_span[span] = max(at_span.get(span, (0.0, "")), (rule.weight, label))
         for (target, _, _), (weight, label) in at_span.items():
-            _add(tally, target, f'"{label}"', weight * factor)
+            _add(tally, target, label, weight * factor)
         for target, rule, pattern in self.patterns if own else self.route_patterns:
             match = pattern.search(text.plain) if _applies(rule, kind) else None
             if match:
@@ -122,14 +123,12 @@ class _Compiled:
             )
         return tally
 
-    def reasons(self, target: int, tallies: tuple[_Tally, ...]) -> Iterator[str]:
-        found = [
-            (weight, label, own)
-            for own, tally in zip((True, False), tallies)
-            for label, weight in tally.points.get(target, {}).items()
-        ]
-        for _, label, own in sorted(found, key=lambda item: -item[0])[:MAX_REASONS]:
-            where = "" if label == _NO_WORDS else f" {_WHERE[own]}"
+    def reasons(self, target: int, own: _Tally, post: _Tally) -> Iterator[str]:
+        found = [(weight, label, True) for label, weight in own.points.get(target, {}).items()]
+        found += [(weight, label, False) for label, weight in post.points.get(target, {}).items()]
+        found.sort(key=lambda item: -item[0])
+        for _, label, mine in found[:MAX_REASONS]:
+            where = "" if label == _NO_WORDS else f" {_WHERE[mine]}"
             yield f"{self.names[target]}: {label}{where}"
 
 
@@ -150,6 +149,10 @@ def _add(tally: _Tally, target: int, label: str, weight: float) -> None:
     labels[label] = max(weight, labels.get(label, 0.0))
 
 
+_NOTHING = _Tally({}, set())
+"""The tally of an absent post; never written to."""
+
+
 @lru_cache(maxsize=16)
 def _compiled(rules: RuleSet) -> _Compiled:
     return _Compiled(rules)
@@ -166,31 +169,31 @@ def route(
     compiled = _compiled(rules)
     own = compiled.tally(normalise(text), kind, 1.0, own=True)
     post = compiled.tally(normalise(post_text), kind, rules.post_weight, own=False) \
-        if post_text else _Tally({}, set())
+        if post_text else _NOTHING
     own_points, post_points = own.totals(), post.totals()
     routes = len(rules.routes)
-    candidates = [
-        (own_points.get(i, 0.0) + post_points.get(i, 0.0), own_points.get(i, 0.0), -i)
-        for i in sorted(own_points.keys() | post_points.keys())
-        if i < routes and i not in own.vetoed
-    ]
-    best = max(candidates, default=(0.0, 0.0, 0))
-    reasons: list[str] = []
-    if best[0] > 0:
-        chosen = -best[2]
-        reasons.extend(compiled.reasons(chosen, (own, post)))
+    best, chosen = (0.0, 0.0), -1
+    for target in sorted(own_points.keys() | post_points.keys()):
+        if target < routes and target not in own.vetoed:
+            mine = own_points.get(target, 0.0)
+            points = (mine + post_points.get(target, 0.0), mine)
+            if points > best:
+                best, chosen = points, target
+    if chosen >= 0:
+        reasons = list(compiled.reasons(chosen, own, post))
         route_id = rules.routes[chosen].id
     else:
         route_id = rules.fallback
-        reasons.append(f"{route_id}: ingen regel passede, standardruten")
+        reasons = [f"{route_id}: ingen regel passede, standardruten"]
     raised: set[str] = set()
-    for target, points in sorted(own_points.items()):
-        flag = rules.flags[target - routes] if target >= routes else None
-        if flag is not None and target not in own.vetoed and points >= flag.min_score:
-            raised.add(flag.id)
-            reasons.extend(compiled.reasons(target, (own, _Tally({}, set()))))
+    for target, points in own_points.items():
+        if target >= routes and target not in own.vetoed:
+            flag = rules.flags[target - routes]
+            if points >= flag.min_score:
+                raised.add(flag.id)
+                reasons.extend(compiled.reasons(target, own, _NOTHING))
     return RoutingDecision(
         route=route_id, urgent="urgent" in raised, no_reply_needed="no_reply_needed" in raised,
         journal_required="journal_required" in raised, sensitive="sensitive" in raised,
-        reasons=tuple(reasons), score=max(best[0], 0.0),
+        reasons=tuple(reasons), score=best[0],
     )
