@@ -20,6 +20,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/polling.py
+	$(BIN)/python bench/load.py
 
 check: $(STAMP)
 	$(BIN)/borgerbot rules check routing_rules.yaml
