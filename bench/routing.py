@@ -24,9 +24,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.danish import normalise  # noqa: E402
-from bot.routing import route  # noqa: E402
-from bot.rules import RuleSet, parse_rules  # noqa: E402
+from bot.danish import normalise
+from bot.routing import route
+from bot.rules import RuleSet, parse_rules
 
 DEV_SET = REPO.parent / "shared" / "data" / "routing-dev.jsonl"
 TERM_KEYS = ("keywords", "words", "phrases")
@@ -46,7 +46,7 @@ def scaled(document: dict[str, Any], factor: int, seed: int = 7) -> str:
     for _ in range(total * (factor - 1)):
         word = "".join(rng.choice(syllables) for _ in range(rng.randint(3, 5)))
         rng.choice(blocks).setdefault("keywords", []).append(word)
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    return str(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
 
 
 def naive(rules: RuleSet) -> Callable[[str, str | None, str | None], str]:
@@ -64,7 +64,7 @@ def naive(rules: RuleSet) -> Callable[[str, str | None, str | None], str]:
             for route_id, weight, pattern in checks:
                 if pattern.search(words):
                     scores[route_id] = scores.get(route_id, 0.0) + weight * factor
-        return max(scores, key=scores.__getitem__, default=rules.fallback)
+        return max(sorted(scores), key=lambda route_id: scores[route_id], default=rules.fallback)
 
     return classify
 
@@ -86,6 +86,12 @@ def per_second(classify: Callable[[str, str | None, str | None], object],
     return best
 
 
+def _router(rules: RuleSet) -> Callable[[str, str | None, str | None], object]:
+    def classify(text: str, post_text: str | None, kind: str | None) -> object:
+        return route(rules, text, post_text=post_text, kind=kind)
+    return classify
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEV_SET)
@@ -98,8 +104,7 @@ def main() -> None:
                                 f"x{factor}") for factor in (1, 10, 100)}
     results = {}
     for factor, rules in sets.items():
-        results[factor] = per_second(
-            lambda t, p, k, r=rules: route(r, t, post_text=p, kind=k), items, args.seconds)
+        results[factor] = per_second(_router(rules), items, args.seconds)
         terms = sum(len(getattr(rule, key)) for route_ in rules.routes
                     for rule in route_.conditions.rules for key in TERM_KEYS)
         print(f"rules x{factor:<3} {terms:>6} terms: {results[factor]:>9,.0f} inquiries/s")

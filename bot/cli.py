@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -39,12 +40,15 @@ def db_upgrade() -> None:
     typer.echo("database schema is up to date")
 
 
+_RULES_HELP = "rules file; default: BORGERBOT_RULES_FILE"
+
+
 def _rules(path: Path | None) -> RuleSet:
     return load_rules(path if path is not None else _settings().rules_file)
 
 
 @rules_app.command("check")
-def rules_check(file: Path | None = typer.Argument(None, help="default: BORGERBOT_RULES_FILE")) -> None:
+def rules_check(file: Annotated[Path | None, typer.Argument(help=_RULES_HELP)] = None) -> None:
     """Validate a rules file; a mistake is reported as FILE:LINE: problem, exit status 2."""
     try:
         rules = _rules(file)
@@ -59,11 +63,11 @@ def rules_check(file: Path | None = typer.Argument(None, help="default: BORGERBO
 @app.command("route")
 def route_command(
     text: str,
-    post_text: str | None = typer.Option(None, "--post-text", help="the post it was written under"),
-    platform: str | None = typer.Option(None, "--platform"),
-    kind: str | None = typer.Option(None, "--kind", help="comment, reply, message or mention"),
-    rules_file: Path | None = typer.Option(None, "--rules", help="default: BORGERBOT_RULES_FILE"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object"),
+    post_text: Annotated[str | None, typer.Option("--post-text", help="the post it was written under")] = None,
+    platform: Annotated[str | None, typer.Option("--platform")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="comment, reply, message or mention")] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
 ) -> None:
     """Show where one inquiry would go, with its flags and reasons."""
     rules = _rules(rules_file)
@@ -82,8 +86,8 @@ def route_command(
 @app.command("eval")
 def eval_command(
     file: Path,
-    rules_file: Path | None = typer.Option(None, "--rules", help="default: BORGERBOT_RULES_FILE"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object"),
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
 ) -> None:
     """Score the rules on labelled inquiries (JSON Lines as in routing-dev.jsonl)."""
     rules = _rules(rules_file)

@@ -176,9 +176,9 @@ def route(
     for target in sorted(own_points.keys() | post_points.keys()):
         if target < routes and target not in own.vetoed:
             mine = own_points.get(target, 0.0)
-            points = (mine + post_points.get(target, 0.0), mine)
-            if points > best:
-                best, chosen = points, target
+            candidate = (mine + post_points.get(target, 0.0), mine)
+            if candidate > best:
+                best, chosen = candidate, target
     if chosen >= 0:
         reasons = list(compiled.reasons(chosen, own, post))
         route_id = rules.routes[chosen].id
@@ -186,10 +186,10 @@ def route(
         route_id = rules.fallback
         reasons = [f"{route_id}: ingen regel passede, standardruten"]
     raised: set[str] = set()
-    for target, points in own_points.items():
+    for target, total in own_points.items():
         if target >= routes and target not in own.vetoed:
             flag = rules.flags[target - routes]
-            if points >= flag.min_score:
+            if total >= flag.min_score:
                 raised.add(flag.id)
                 reasons.extend(compiled.reasons(target, own, _NOTHING))
     return RoutingDecision(
