@@ -224,3 +224,11 @@ class AccountStatus(SQLModel, table=True):
     paused_until: datetime | None = _time(nullable=True)
     stopped_reason: str = Field(default="", max_length=500)
     updated_at: datetime = _time()
+
+
+class Lease(SQLModel, table=True):
+    """Which replica runs a scheduled job until when (see `bot.leases`)."""
+
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = _time()
