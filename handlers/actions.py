@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.chat import slack_blocks
-from bot.errors import NotAllowed
 from bot.workflow import Workflow
 from handlers.errors import guarded
 
@@ -24,30 +24,49 @@ def _user(body: Body) -> str:
     return str(body["user"]["id"])
 
 
+def _writer_name(client: WebClient, user: str) -> str:
+    """The name colleagues sign with; an unknown profile leaves the sign-off to finish by hand."""
+    try:
+        found = client.users_info(user=user)["user"]
+    except SlackApiError:
+        return ""
+    profile = found.get("profile") or {}
+    return str(profile.get("display_name") or profile.get("real_name") or found.get("real_name") or "")
+
+
 def register(app: App, workflow: Workflow) -> None:
-    def officer_modal(build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+    def officer_modal(action: str, build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
         """Open a modal only for the communication unit; others get the polite refusal now."""
 
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
             ack()
 
             def work() -> None:
-                if not workflow.queries.is_officer(_user(body)):
-                    raise NotAllowed("modal is for the communication unit")
+                workflow.decisions.ensure_officer(_inquiry_id(body), _user(body), action)
                 client.views_open(trigger_id=body["trigger_id"], view=build(_inquiry_id(body)))
 
             guarded(work, client, body)
 
         return listener
 
-    def anyone_modal(build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+    def draft_form(direct: bool) -> Callable[..., None]:
+        """The draft modal, pre-filled with greeting and sign-off for this citizen and writer;
+        `direct` is the communication unit answering itself."""
+
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
             ack()
-            guarded(
-                lambda: client.views_open(trigger_id=body["trigger_id"], view=build(_inquiry_id(body))),
-                client,
-                body,
-            )
+
+            def work() -> None:
+                inquiry_id = _inquiry_id(body)
+                if direct:
+                    workflow.decisions.ensure_officer(inquiry_id, _user(body), "answer_direct")
+                greeting, sign_off = workflow.queries.salutation(inquiry_id, _writer_name(client, _user(body)))
+                view = slack_blocks.draft_modal(
+                    workflow.queries.view(inquiry_id), greeting=greeting, sign_off=sign_off, direct=direct
+                )
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+
+            guarded(work, client, body)
 
         return listener
 
@@ -58,13 +77,10 @@ def register(app: App, workflow: Workflow) -> None:
 
         return listener
 
-    setup = workflow.ctx.setup
-    app.action("draft")(anyone_modal(lambda i: slack_blocks.draft_modal(
-        workflow.queries.view(i), greeting=setup.greeting, sign_off=setup.signoff)))
-    app.action("answer")(officer_modal(lambda i: slack_blocks.draft_modal(
-        workflow.queries.view(i), greeting=setup.greeting, sign_off=setup.signoff, direct=True)))
-    app.action("edit")(officer_modal(lambda i: slack_blocks.edit_modal(workflow.queries.view(i, approval=True))))
-    app.action("reject")(officer_modal(lambda i: slack_blocks.reject_modal(workflow.queries.view(i))))
+    app.action("draft")(draft_form(direct=False))
+    app.action("answer")(draft_form(direct=True))
+    app.action("edit")(officer_modal("edit", lambda i: slack_blocks.edit_modal(workflow.queries.view(i, approval=True))))
+    app.action("reject")(officer_modal("reject", lambda i: slack_blocks.reject_modal(workflow.queries.view(i))))
     app.action("approve")(direct(lambda i, user: workflow.decisions.approve(i, user)))
     app.action("no_reply")(direct(lambda i, user: workflow.decisions.close_no_reply(i, user)))
     app.action("retry")(direct(lambda i, user: workflow.delivery.retry_failed(i, user)))

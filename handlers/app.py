@@ -51,7 +51,7 @@ def serve(app: App, settings: Settings) -> Any:
         if settings.slack_app_token is None:
             raise SystemExit("BORGERBOT_SLACK_APP_TOKEN (xapp-...) is required for Socket Mode")
         handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        handler.connect()
+        handler.connect()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
         return handler
     log.info("listening for Slack on port %s (HTTP mode)", settings.http_port)

@@ -33,7 +33,7 @@ def tell_user(client: WebClient, body: dict[str, Any], text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
 
 
-def guarded(work: Callable[[], None], client: WebClient, body: dict[str, Any]) -> None:
+def guarded(work: Callable[[], object], client: WebClient, body: dict[str, Any]) -> None:
     """Run a listener's workflow call; refusals and bugs both end as a polite ephemeral message."""
     try:
         work()

@@ -34,6 +34,11 @@ class Decisions:
         self.delivery = delivery
         self.reminding = reminding
 
+    def ensure_officer(self, inquiry_id: int, actor: str, action: str) -> None:
+        """Opening an officer's form is already an attempt: refuse and record it before it opens."""
+        with self.ctx.store.session() as session:
+            self.ctx.require_officer(session, actor, action, inquiry_id)
+
     def add_draft(
         self, inquiry_id: int, author: str, text: str, *, source: str = "thread", chat_ts: str | None = None
     ) -> int:

@@ -92,7 +92,7 @@ class Delivery:
             pending = session.exec(
                 select(Reply.id).where(Reply.state == ReplyState.PENDING).order_by(col(Reply.id))
             ).all()
-        return sum(1 for reply_id in pending if self.send(reply_id))
+        return len([reply_id for reply_id in filter(None, pending) if self.send(reply_id)])
 
     def retry_failed(self, inquiry_id: int, actor: str) -> None:
         """An officer pressed retry after a refusal: queue the same text again under a new attempt."""
@@ -119,7 +119,7 @@ class Delivery:
             reply.state, reply.external_id, reply.sent_at = ReplyState.SENT, sent.external_id, now
             reply.claimed_until = None
             session.add(reply)
-            self.ctx.transition(
+            inquiry = self.ctx.transition(
                 session,
                 reply.inquiry_id,
                 [InquiryState.SENDING],
@@ -129,7 +129,9 @@ class Delivery:
                 next_reminder_at=None,
             )
             self.ctx.store.record(
-                session, "sent", inquiry_id=reply.inquiry_id, reply_id=reply_id, external_id=sent.external_id
+                session, "sent", inquiry_id=reply.inquiry_id, reply_id=reply_id,
+                external_id=sent.external_id,
+                permalink=sent.permalink or inquiry.permalink,  # Graph gives none: the thread shows it
             )
             inquiry_id = reply.inquiry_id
         log.info("reply %s for inquiry %s accepted by the platform", reply_id, inquiry_id)

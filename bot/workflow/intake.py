@@ -160,7 +160,7 @@ class Intake:
                 .limit(limit)
             ).all()
         posted = 0
-        for inquiry_id in pending:
+        for inquiry_id in filter(None, pending):
             try:
                 self.publish(inquiry_id)
             except ChatError as exc:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from bot.chat.base import InquiryView
 from bot.models import OPEN_STATES, Draft, Inquiry
 from bot.workflow.context import WorkflowContext
 from bot.workflow.views import card_view
+
+PLACEHOLDER = re.compile(r"\{(navn|fornavn)\}")
 
 
 class Queries:
@@ -39,6 +43,18 @@ class Queries:
                 query.order_by(col(Inquiry.deadline_at).asc().nulls_last()).limit(limit)
             ).all()
             return [card_view(self.ctx, session, row) for row in rows]
+
+    def salutation(self, inquiry_id: int, writer_name: str) -> tuple[str, str]:
+        """The configured greeting and sign-off with `{navn}` (the citizen) and `{fornavn}`
+        (the writer's first name) filled in, so a draft starts ready to finish."""
+        with self.ctx.store.session() as session:
+            citizen = self.ctx.load(session, inquiry_id).author_name
+        names = {"navn": citizen, "fornavn": (writer_name.split() or [""])[0]}
+
+        def fill(template: str) -> str:
+            return PLACEHOLDER.sub(lambda match: names[match.group(1)], template)
+
+        return fill(self.ctx.setup.greeting), fill(self.ctx.setup.signoff)
 
     def is_officer(self, user: str) -> bool:
         return self.ctx.is_officer(user)

@@ -70,6 +70,15 @@ def _status_lines(ctx: WorkflowContext, session: Session, inquiry: Inquiry) -> t
     return tuple(lines)
 
 
+def _reply_link(session: Session, inquiry: Inquiry) -> str | None:
+    """Where people can see the answer on the platform, once it was sent."""
+    if inquiry.state is not InquiryState.ANSWERED:
+        return None
+    sent = _last_event(session, inquiry.id or 0, "sent")
+    link = sent.detail.get("permalink") if sent else None
+    return str(link) if link else None
+
+
 def card_view(
     ctx: WorkflowContext, session: Session, inquiry: Inquiry, *, approval: bool = False
 ) -> InquiryView:
@@ -93,6 +102,7 @@ def card_view(
         now=ctx.now(),
         state=inquiry.state.value,
         status_lines=_status_lines(ctx, session, inquiry),
+        reply_permalink=_reply_link(session, inquiry),
         draft_text=draft.text if draft else None,
         draft_author=draft.author if draft else None,
         actions=actions,

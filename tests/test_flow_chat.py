@@ -1,0 +1,178 @@
+"""The chat workflow end to end: a citizen writes, a specialist drafts in Slack, the
+communication unit approves, and the answer lands on the platform exactly once.
+
+Every step is a signed request into the real Bolt app (`SandboxWorld`); the assertions read
+what people would see: the fake Slack's channels and threads, and the platform emulators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import texts
+from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
+from bot.models import Inquiry, InquiryState
+
+OFFICER, OTHER_OFFICER = OFFICERS
+QUESTION = "Hvornår bliver mit storskrald hentet? Sofaen står stadig ude ved fortovet."
+DRAFT = "Hej, vi henter storskraldet på torsdag. Venlig hilsen Affald og genbrug"
+
+
+def shown_text(message: dict[str, Any]) -> str:
+    """All text a person reads in a Slack message: fallback plus every block's text."""
+    parts = [str(message.get("text", ""))]
+    for block in message.get("blocks", []):
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+    return "\n".join(parts)
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [e["action_id"] for b in message.get("blocks", []) if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def channel_name(world: SandboxWorld, channel: str) -> str:
+    return world.slack.workspace.channels[channel].name
+
+
+def message(world: SandboxWorld, inquiry_id: int, on: str = "card") -> dict[str, Any]:
+    channel, ts = world.message_of(inquiry_id, on)  # type: ignore[arg-type]
+    return world.slack.message(channel, ts)
+
+
+def drafted(world: SandboxWorld, text: str = QUESTION, platform: str = "facebook",
+            kind: str = "comment") -> Inquiry:
+    """A card in its department's channel with a specialist's draft waiting for approval."""
+    inquiry = world.citizen_writes({"platform": platform, "kind": kind, "text": text})
+    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    return world.inquiry(inquiry.id or 0)
+
+
+PLATFORM_KINDS = [("facebook", "comment"), ("facebook", "message"), ("instagram", "comment"),
+                  ("instagram", "message"), ("linkedin", "comment"), ("x", "mention"),
+                  ("x", "message")]
+
+
+@pytest.mark.parametrize(("platform", "kind"), PLATFORM_KINDS)
+def test_an_approved_thread_draft_reaches_the_citizen_once(
+    world: SandboxWorld, platform: str, kind: str
+) -> None:
+    inquiry = drafted(world, platform=platform, kind=kind)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
+
+
+@pytest.mark.parametrize(("platform", "kind"), PLATFORM_KINDS)
+def test_a_new_inquiry_is_one_card_in_its_departments_channel(
+    world: SandboxWorld, platform: str, kind: str
+) -> None:
+    inquiry = world.citizen_writes({"platform": platform, "kind": kind, "text": QUESTION})
+    channel, _ = world.message_of(inquiry.id or 0)
+    history = world.slack.history(channel)
+    assert channel_name(world, channel) == "borgerbot-affald"
+    assert len(history) == 1
+    assert "Sofaen står stadig ude" in shown_text(history[0])
+    assert buttons(history[0]) == ["draft", "move", "no_reply", "answer", "hide"]
+
+
+def test_a_thread_draft_is_posted_for_approval_with_its_author(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    request = message(world, inquiry.id or 0, "approval")
+    assert channel_name(world, world.message_of(inquiry.id or 0, "approval")[0]) == (
+        "borgerbot-godkendelse")
+    assert DRAFT in shown_text(request)
+    assert f"<@{specialist_for('affald')}>" in shown_text(request)
+    assert buttons(request) == ["approve", "edit", "reject", "hide"]
+
+
+def test_the_card_shows_who_drafted_and_that_it_awaits_approval(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    card = shown_text(message(world, inquiry.id or 0))
+    assert texts.status_drafted(f"<@{specialist_for('affald')}>") in card
+
+
+def test_approval_marks_both_messages_answered_by_the_officer(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    for on in ("card", "approval"):
+        shown = message(world, inquiry.id or 0, on)
+        assert f"Besvaret – godkendt af <@{OFFICER}>" in shown_text(shown)
+        assert buttons(shown) == []
+
+
+def test_the_answered_card_links_to_the_reply_on_the_platform(world: SandboxWorld) -> None:
+    inquiry = drafted(world, platform="x", kind="mention")
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    reply_id = world.inquiry(inquiry.id or 0).reply_external_id
+    assert f"/status/{reply_id}|" in shown_text(message(world, inquiry.id or 0))
+
+
+def test_the_draft_button_opens_a_form_with_greeting_and_sign_off(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(specialist_for(inquiry.route), inquiry.id or 0, "draft")
+    form = next(iter(world.slack.views.values()))
+    box = next(b for b in form["blocks"] if b["type"] == "input")
+    assert box["element"]["initial_value"].startswith(f"Hej {inquiry.author_name}")
+    assert "Venlig hilsen Specialist, Albertslund Kommune" in box["element"]["initial_value"]
+
+
+def test_a_draft_written_in_the_form_goes_for_approval(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(specialist_for(inquiry.route), inquiry.id or 0, "draft")
+    world.submit_modal(specialist_for(inquiry.route), "draft_modal", DRAFT)
+    assert DRAFT in shown_text(message(world, inquiry.id or 0, "approval"))
+
+
+def test_an_empty_form_draft_is_refused_inside_the_form(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(specialist_for(inquiry.route), inquiry.id or 0, "draft")
+    world.submit_modal(specialist_for(inquiry.route), "draft_modal", "   ")
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.POSTED
+
+
+def test_an_edited_draft_is_sent_as_edited(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "edit", on="approval")
+    world.submit_modal(OFFICER, "edit_modal", DRAFT + " Ring gerne på 43 66 66 66.")
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT + " Ring gerne på 43 66 66 66."]
+
+
+def test_the_edit_form_holds_the_current_draft(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "edit", on="approval")
+    form = next(iter(world.slack.views.values()))
+    box = next(b for b in form["blocks"] if b["type"] == "input")
+    assert box["element"]["initial_value"] == DRAFT
+
+
+def test_a_rejection_comment_appears_in_the_department_thread(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "reject", on="approval")
+    world.submit_modal(OFFICER, "reject_modal", "Nævn gerne at de kan ringe til os")
+    channel, ts = world.message_of(inquiry.id or 0)
+    notes = [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
+    assert notes == [texts.rejected_in_thread(f"<@{OFFICER}>", "Nævn gerne at de kan ringe til os")]
+
+
+def test_a_rejected_draft_sends_nothing_and_keeps_the_deadline(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "reject", on="approval")
+    world.submit_modal(OFFICER, "reject_modal", "For kort")
+    after = world.inquiry(inquiry.id or 0)
+    assert (after.state, after.deadline_at) == (InquiryState.POSTED, inquiry.deadline_at)
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == []
+    assert buttons(message(world, inquiry.id or 0))[:1] == ["draft"]
+
+
+def test_a_new_thread_draft_after_rejection_goes_for_approval_again(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "reject", on="approval")
+    world.submit_modal(OFFICER, "reject_modal", "For kort")
+    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT + " Mvh.")
+    request = message(world, inquiry.id or 0, "approval")
+    assert DRAFT + " Mvh." in shown_text(request)
+    assert buttons(request) == ["approve", "edit", "reject", "hide"]
