@@ -48,16 +48,20 @@ def _rules(path: Path | None) -> RuleSet:
 
 
 @rules_app.command("check")
-def rules_check(file: Annotated[Path | None, typer.Argument(help=_RULES_HELP)] = None) -> None:
-    """Validate a rules file; a mistake is reported as FILE:LINE: problem, exit status 2."""
+def rules_check(file: Path | None = typer.Argument(None, help="default: BORGERBOT_RULES_FILE")) -> None:
+    """Validate a rules file (routes, flags, chat, accounts, deadlines); a mistake is reported
+    as FILE:LINE: problem, exit status 2."""
+    from bot.assembly import load_configuration
+
     try:
-        rules = _rules(file)
+        config = load_configuration(str(file if file is not None else _settings().rules_file))
     except ConfigError as exc:
         typer.echo(exc.render(), err=True)
         raise typer.Exit(2) from None
+    rules = config.rules
     typer.echo(f"{rules.file}: ok: {len(rules.routes)} routes, {len(rules.flags)} flags "
                f"({', '.join(flag.id for flag in rules.flags)}), fallback {rules.fallback}, "
-               f"{len(rules.sections)} other sections")
+               f"{len(config.accounts)} accounts")
 
 
 @app.command("route")

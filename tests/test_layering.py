@@ -26,6 +26,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot.routing": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.deadlines": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.deadline_config": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
+    "bot.danish": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat", "bot.rules"),
+    "bot.yaml_lines": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat", "bot.rules"),
     "bot.calendar": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.privacy": ("bot.store", "bot.models", "bot.workflow", "bot.platforms", "bot.chat"),
     "bot.models": ("bot.workflow", "bot.platforms", "bot.chat"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.errors import ConfigError
 from bot.rules import load_rules, parse_rules
 from tests.conftest import RULES_FILE
@@ -140,3 +142,23 @@ def test_a_route_is_looked_up_by_id() -> None:
 def test_an_unknown_route_id_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown route 'presse'"):
         parse_rules(VALID).channel_of("presse")
+
+
+def test_rules_check_points_at_the_line_of_a_bad_account(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(
+        "fallback: kommunikation\nroutes:\n  kommunikation:\n    name: K\n    channel: '#k'\n"
+        "    rules:\n      - keywords: [kommune]\naccounts:\n  - platform: facebok\n"
+        "    account: '1'\n    token_env: T\n",
+        encoding="utf-8",
+    )
+    outcome = CliRunner().invoke(app, ["rules", "check", str(bad)])
+    assert outcome.exit_code == 2
+    assert f"{bad}:9: unknown platform 'facebok'" in outcome.output
+
+
+def test_the_shipped_deadline_sections_are_the_documented_defaults() -> None:
+    from bot.assembly import load_configuration
+    from bot.deadlines import DeadlinePolicy
+
+    assert load_configuration(str(RULES_FILE)).policy == DeadlinePolicy()
