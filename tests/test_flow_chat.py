@@ -116,8 +116,10 @@ def test_the_draft_button_opens_a_form_with_greeting_and_sign_off(world: Sandbox
     world.click(specialist_for(inquiry.route), inquiry.id or 0, "draft")
     form = next(iter(world.slack.views.values()))
     box = next(b for b in form["blocks"] if b["type"] == "input")
-    assert box["element"]["initial_value"].startswith(f"Hej {inquiry.author_name}")
-    assert "Venlig hilsen Specialist, Albertslund Kommune" in box["element"]["initial_value"]
+    setup = world.config.setup
+    greeting = setup.greeting.replace("{navn}", inquiry.author_name)
+    sign_off = setup.signoff.replace("{fornavn}", "Specialist")  # the writer's first name
+    assert box["element"]["initial_value"] == f"{greeting}\n\n\n\n{sign_off}"
 
 
 def test_a_draft_written_in_the_form_goes_for_approval(world: SandboxWorld) -> None:
