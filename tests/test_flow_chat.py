@@ -7,50 +7,13 @@ what people would see: the fake Slack's channels and threads, and the platform e
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot import texts
-from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
-from bot.models import Inquiry, InquiryState
-
-OFFICER, OTHER_OFFICER = OFFICERS
-QUESTION = "Hvornår bliver mit storskrald hentet? Sofaen står stadig ude ved fortovet."
-DRAFT = "Hej, vi henter storskraldet på torsdag. Venlig hilsen Affald og genbrug"
-
-
-def shown_text(message: dict[str, Any]) -> str:
-    """All text a person reads in a Slack message: fallback plus every block's text."""
-    parts = [str(message.get("text", ""))]
-    for block in message.get("blocks", []):
-        if isinstance(block.get("text"), dict):
-            parts.append(block["text"]["text"])
-        parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
-    return "\n".join(parts)
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [e["action_id"] for b in message.get("blocks", []) if b["type"] == "actions"
-            for e in b["elements"]]
-
-
-def channel_name(world: SandboxWorld, channel: str) -> str:
-    return world.slack.workspace.channels[channel].name
-
-
-def message(world: SandboxWorld, inquiry_id: int, on: str = "card") -> dict[str, Any]:
-    channel, ts = world.message_of(inquiry_id, on)  # type: ignore[arg-type]
-    return world.slack.message(channel, ts)
-
-
-def drafted(world: SandboxWorld, text: str = QUESTION, platform: str = "facebook",
-            kind: str = "comment") -> Inquiry:
-    """A card in its department's channel with a specialist's draft waiting for approval."""
-    inquiry = world.citizen_writes({"platform": platform, "kind": kind, "text": text})
-    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
-    return world.inquiry(inquiry.id or 0)
-
+from bot.demo.world import SandboxWorld, specialist_for
+from bot.models import InquiryState
+from tests.flow_support import (DRAFT, OFFICER, QUESTION, buttons, channel_name, drafted,
+                                message, shown_text)
 
 PLATFORM_KINDS = [("facebook", "comment"), ("facebook", "message"), ("instagram", "comment"),
                   ("instagram", "message"), ("linkedin", "comment"), ("x", "mention"),
@@ -178,3 +141,10 @@ def test_a_new_thread_draft_after_rejection_goes_for_approval_again(world: Sandb
     request = message(world, inquiry.id or 0, "approval")
     assert DRAFT + " Mvh." in shown_text(request)
     assert buttons(request) == ["approve", "edit", "reject", "hide"]
+
+
+def test_an_officer_can_answer_directly_from_the_card(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(OFFICER, inquiry.id or 0, "answer")
+    world.submit_modal(OFFICER, "answer_modal", DRAFT)
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
