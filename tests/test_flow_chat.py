@@ -12,8 +12,16 @@ import pytest
 from bot import texts
 from bot.demo.world import SandboxWorld, specialist_for
 from bot.models import InquiryState
-from tests.flow_support import (DRAFT, OFFICER, QUESTION, buttons, channel_name, drafted,
-                                message, shown_text)
+from tests.flow_support import (
+    DRAFT,
+    OFFICER,
+    QUESTION,
+    buttons,
+    channel_name,
+    drafted,
+    message,
+    shown_text,
+)
 
 PLATFORM_KINDS = [("facebook", "comment"), ("facebook", "message"), ("instagram", "comment"),
                   ("instagram", "message"), ("linkedin", "comment"), ("x", "mention"),

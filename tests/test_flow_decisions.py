@@ -10,8 +10,16 @@ from sqlmodel import select
 from bot import texts
 from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
 from bot.models import Event, InquiryState
-from tests.flow_support import (DRAFT, OFFICER, QUESTION, buttons, channel_name, drafted,
-                                message, shown_text)
+from tests.flow_support import (
+    DRAFT,
+    OFFICER,
+    QUESTION,
+    buttons,
+    channel_name,
+    drafted,
+    message,
+    shown_text,
+)
 
 SPECIALIST = specialist_for("affald")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
 from tests.flow_support import DRAFT, OFFICER, QUESTION, drafted
@@ -42,8 +43,8 @@ def test_very_long_text_is_shortened_with_a_link_to_the_original(world: SandboxW
     assert f"<{inquiry.permalink}|" in quoted
 
 
-def overview_text(answer: dict[str, object]) -> str:
-    return "\n".join(b["text"]["text"] for b in answer["blocks"])  # type: ignore[index,union-attr,attr-defined]
+def overview_text(answer: dict[str, Any]) -> str:
+    return "\n".join(block["text"]["text"] for block in answer["blocks"])
 
 
 def test_an_officer_sees_all_open_inquiries_by_department(world: SandboxWorld) -> None:
