@@ -114,13 +114,14 @@ class Renderer:
         return items
 
     def _value(self, node: Node, name: str) -> Any:
+        """One scalar field; counts and update times are functions, computed only when asked."""
         world = self.world
         common: dict[str, Any] = {"id": node.id}
         if node.kind == "post":
             common.update(
                 message=node.text,
                 created_time=graph_time(node.created),
-                updated_time=graph_time(world.updated(node)),
+                updated_time=lambda: graph_time(world.updated(node)),
                 permalink_url=f"https://www.facebook.com/{node.id}",
                 is_published=True,
             )
@@ -132,7 +133,7 @@ class Renderer:
                 is_hidden=node.hidden,
                 can_hide=True,
                 object={"id": node.container},
-                comment_count=len(world.edge(node, "comments")),
+                comment_count=lambda: len(world.edge(node, "comments")),
                 permalink_url=f"https://www.facebook.com/{node.container}?comment_id={node.id}",
             )
             common["from"] = node.author
@@ -143,7 +144,7 @@ class Renderer:
                 caption=node.text,
                 timestamp=graph_time(node.created),
                 permalink=f"https://www.instagram.com/p/{node.id[-8:]}/",
-                comments_count=len(world.edge(node, "comments")),
+                comments_count=lambda: len(world.edge(node, "comments")),
                 media_type="IMAGE",
                 media_product_type="FEED",
                 username=node.author["username"],
@@ -162,9 +163,9 @@ class Renderer:
         elif node.kind == "conversation":
             person, account = node.extra["person"], world.identities[node.owner]
             common.update(
-                updated_time=graph_time(world.updated(node)),
+                updated_time=lambda: graph_time(world.updated(node)),
                 participants={"data": [person, account]},
-                message_count=len(world.edge(node, "messages")),
+                message_count=lambda: len(world.edge(node, "messages")),
                 link=f"/{node.owner}/inbox/{node.id}",
             )
         elif node.kind == "message":
@@ -175,7 +176,8 @@ class Renderer:
             common["from"] = node.author
         else:
             common.update(world.identities[node.id])
-        return common.get(name)
+        value = common.get(name)
+        return value() if callable(value) else value
 
 
 def _epoch(value: str) -> datetime:

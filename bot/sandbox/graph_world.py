@@ -204,27 +204,35 @@ class GraphWorld:
     # -- edges -----------------------------------------------------------------------------
 
     def edge(self, node: Node, name: str) -> list[Node]:
-        """The live children of `node` on edge `name`, in Graph's default order."""
-        live = [n for n in self.nodes.values() if not n.deleted]
-        newest_first = sorted(live, key=lambda n: (n.created, n.id), reverse=True)
+        """The live children of `node` on edge `name`, in Graph's default order.
+
+        Children are picked before they are sorted: a post with ten thousand comments must
+        not make every small edge (and every unknown field name) sort the whole world.
+        """
+        belongs = self._member_test(node, name)
+        found = [n for n in self.nodes.values() if not n.deleted and belongs(n)]
+        if name == "conversations":
+            return sorted(found, key=self.updated, reverse=True)
+        oldest_first = sorted(found, key=lambda n: (n.created, n.id))
+        return oldest_first if name in ("comments", "replies") else oldest_first[::-1]
+
+    @staticmethod
+    def _member_test(node: Node, name: str) -> Callable[[Node], bool]:
+        """Which nodes make up edge `name` of `node`; LookupError when it has no such edge."""
         if node.kind == "page" and name in ("feed", "posts", "published_posts"):
             own_only = name != "feed"
-            return [
-                n for n in newest_first
-                if n.kind == "post" and n.owner == node.id
-                and (not own_only or n.author["id"] == node.id)
-            ]
+            return lambda n: (n.kind == "post" and n.owner == node.id
+                              and (not own_only or n.author["id"] == node.id))
         if node.kind in ("page", "ig_user") and name == "conversations":
-            found = [n for n in live if n.kind == "conversation" and n.owner == node.id]
-            return sorted(found, key=lambda n: self.updated(n), reverse=True)
+            return lambda n: n.kind == "conversation" and n.owner == node.id
         if node.kind == "ig_user" and name == "media":
-            return [n for n in newest_first if n.kind == "media" and n.owner == node.id]
+            return lambda n: n.kind == "media" and n.owner == node.id
         if node.kind in ("post", "media") and name == "comments":
-            return [n for n in reversed(newest_first) if n.container == node.id]
+            return lambda n: n.container == node.id
         if node.kind in ("comment", "ig_comment") and name in ("comments", "replies"):
-            return [n for n in reversed(newest_first) if n.parent == node.id]
+            return lambda n: n.parent == node.id
         if node.kind == "conversation" and name == "messages":
-            return [n for n in newest_first if n.container == node.id]
+            return lambda n: n.container == node.id
         raise LookupError(name)
 
     def updated(self, node: Node) -> datetime:
