@@ -1,0 +1,116 @@
+"""Sending an approved reply when the platform says no, throttles, or crashes halfway: the
+thread tells people what happened, and the citizen gets the answer at most once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import texts
+from bot.demo.clock import SteppedClock
+from bot.demo.world import SandboxWorld, specialist_for
+from bot.models import InquiryState, utcnow
+from tests.conftest import RULES_FILE
+from tests.flow_support import DRAFT, OFFICER, buttons, drafted, message, shown_text
+
+COMMENTS = "POST /{id}/comments"
+
+
+@pytest.fixture
+def clock() -> SteppedClock:
+    return SteppedClock(utcnow())
+
+
+@pytest.fixture
+def world(tmp_path: Path, clock: SteppedClock) -> Iterator[SandboxWorld]:
+    """The assembled product on a clock the test moves, so waiting out a back-off takes no time."""
+    sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", RULES_FILE, clock=clock)
+    yield sandbox
+    sandbox.close()
+
+
+def thread_notes(world: SandboxWorld, inquiry_id: int) -> list[str]:
+    channel, ts = world.message_of(inquiry_id)
+    return [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
+
+
+def test_a_deleted_comment_is_reported_in_the_thread(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.delete(inquiry.external_id)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert thread_notes(world, inquiry.id or 0) == [
+        texts.send_failed_in_thread(texts.send_failure("gone"))]
+
+
+def test_a_failed_send_offers_retry_and_is_not_marked_answered(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.delete(inquiry.external_id)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert buttons(message(world, inquiry.id or 0, "approval")) == ["retry"]
+    assert "Besvaret" not in shown_text(message(world, inquiry.id or 0))
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.SEND_FAILED
+
+
+def test_an_expired_token_is_reported_and_retry_sends_once_renewed(world: SandboxWorld) -> None:
+    inquiry = drafted(world, platform="linkedin")
+    world.linkedin.expire_token()
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert thread_notes(world, inquiry.id or 0) == [
+        texts.send_failed_in_thread(texts.send_failure("auth"))]
+    world.linkedin.restore_token()
+    world.click(OFFICER, inquiry.id or 0, "retry", on="approval")
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
+    assert "Besvaret" in shown_text(message(world, inquiry.id or 0))
+
+
+def test_only_the_communication_unit_can_retry(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.delete(inquiry.external_id)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    world.click(specialist_for(inquiry.route), inquiry.id or 0, "retry", on="approval")
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.SEND_FAILED
+    assert world.slack.ephemerals[-1]["text"] == texts.refusal_not_comms()
+
+
+def test_a_throttled_reply_stays_queued_without_alarming_anyone(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.throttle(route=COMMENTS, minutes=5)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == []
+    assert thread_notes(world, inquiry.id or 0) == []
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.SENDING
+
+
+def test_a_throttled_reply_is_sent_by_the_sweep_after_the_wait(
+    world: SandboxWorld, clock: SteppedClock
+) -> None:
+    inquiry = drafted(world)
+    world.graph.throttle(route=COMMENTS, minutes=5)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    clock.advance(timedelta(minutes=6))
+    world.sweep()
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
+    assert "Besvaret" in shown_text(message(world, inquiry.id or 0, "approval"))
+
+
+def test_the_sweep_does_not_resend_before_the_wait_is_over(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.throttle(route=COMMENTS, minutes=5)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    world.sweep()
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == []
+
+
+def test_a_crash_after_the_platform_accepted_never_sends_twice(
+    world: SandboxWorld, clock: SteppedClock
+) -> None:
+    inquiry = drafted(world)
+    world.graph.drop_next(route=COMMENTS, apply=True)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    clock.advance(timedelta(minutes=5))
+    world.sweep()
+    assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
+    assert "Besvaret" in shown_text(message(world, inquiry.id or 0))
