@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from bot.models import OPEN_STATES, Inquiry
+from bot.models import Inquiry
 from bot.workflow import Workflow
 
 
@@ -23,16 +23,20 @@ class SweepOutcome:
 
 
 def due_inquiries(workflow: Workflow, now: datetime, limit: int = 1000) -> list[int]:
-    """Inquiries with a reminder point at or before `now`; reads the next-reminder index only."""
+    """Inquiries with a reminder point at or before `now`, soonest first.
+
+    The next-reminder index alone answers this: every transition out of the open states
+    clears `next_reminder_at`, and a state filter here would tempt the planner onto the
+    state index, reading every open inquiry on each sweep.
+    """
     with workflow.ctx.store.session() as session:
-        return list(
-            session.exec(
-                select(Inquiry.id)
-                .where(col(Inquiry.next_reminder_at) <= now, col(Inquiry.state).in_(OPEN_STATES))
-                .order_by(col(Inquiry.next_reminder_at))
-                .limit(limit)
-            ).all()
-        )
+        found = session.exec(
+            select(Inquiry.id)
+            .where(col(Inquiry.next_reminder_at) <= now)
+            .order_by(col(Inquiry.next_reminder_at))
+            .limit(limit)
+        ).all()
+    return [inquiry_id for inquiry_id in found if inquiry_id is not None]
 
 
 def sweep(workflow: Workflow, now: datetime) -> SweepOutcome:

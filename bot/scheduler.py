@@ -7,7 +7,7 @@ pile up polls; the sweep runs once at start so reminders due while the bot was d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -22,7 +22,8 @@ class PolledAccount(Protocol):
     account: str
 
 
-JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+"""Set on each job rather than as scheduler defaults, which APScheduler applies only at start."""
 
 
 def build_scheduler(
@@ -35,11 +36,10 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """A scheduler with a poll job per (client, interval) and the deadline sweep; not started."""
     scheduler = BackgroundScheduler(
-        timezone=timezone.utc,
+        timezone=UTC,
         executors={"default": ThreadPoolExecutor(max_workers=4)},
-        job_defaults=JOB_DEFAULTS,
     )
-    first_run = (start_now or (lambda: datetime.now(timezone.utc)))()
+    first_run = (start_now or (lambda: datetime.now(UTC)))()
     for client, interval in accounts:
         scheduler.add_job(
             _poll,
@@ -50,6 +50,7 @@ def build_scheduler(
             name=f"poll {client.platform} {client.account}",
             args=(workflow, client),
             next_run_time=first_run,
+            **JOB_OPTIONS,
         )
     scheduler.add_job(
         _sweep,
@@ -59,6 +60,7 @@ def build_scheduler(
         name="deadline sweep, reminders and queued replies",
         args=(workflow,),
         next_run_time=first_run,
+        **JOB_OPTIONS,
     )
     return scheduler
 

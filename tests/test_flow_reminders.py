@@ -37,9 +37,9 @@ COMMS = "borgerbot-kommunikation"
 APPROVAL = "borgerbot-godkendelse"
 
 
-def local(*parts: int) -> datetime:
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
     """A Copenhagen wall time as the aware UTC instant the bot works in."""
-    return datetime(*parts, tzinfo=COPENHAGEN).astimezone(UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=COPENHAGEN).astimezone(UTC)
 
 
 MONDAY_9 = local(2026, 3, 2, 9, 0)

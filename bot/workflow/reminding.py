@@ -89,7 +89,7 @@ class Reminding:
                 )
                 .values(claimed_until=now + CLAIM)
             )
-            return taken.rowcount == 1  # type: ignore[attr-defined]
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
     def _send_once(self, inquiry: Inquiry, kind: str, at: datetime, now: datetime) -> bool:
         inquiry_id = inquiry.id or 0
