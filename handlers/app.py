@@ -15,6 +15,19 @@ from handlers import register
 log = logging.getLogger(__name__)
 
 
+class _RefusedWithoutBody(logging.Filter):
+    """Bolt reports a bad signature with the whole request body at INFO, and that body holds
+    citizen text and drafts; only the fact of the refusal is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid request signature"):
+            record.msg, record.args = "refused a request with a missing, wrong or old signature", None
+        return True
+
+
+logging.getLogger("slack_bolt.RequestVerification").addFilter(_RefusedWithoutBody())
+
+
 def build_app(
     settings: Settings,
     workflow: Workflow,
