@@ -8,10 +8,11 @@ what people would see: the fake Slack's channels and threads, and the platform e
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from bot import texts
 from bot.demo.world import SandboxWorld, specialist_for
-from bot.models import InquiryState
+from bot.models import Event, InquiryState
 from tests.flow_support import (
     DRAFT,
     OFFICER,
@@ -156,3 +157,49 @@ def test_an_officer_can_answer_directly_from_the_card(world: SandboxWorld) -> No
     world.click(OFFICER, inquiry.id or 0, "answer")
     world.submit_modal(OFFICER, "answer_modal", DRAFT)
     assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
+
+
+def comms_history(world: SandboxWorld) -> list[dict[str, object]]:
+    comms = world.config.setup.comms_channel.lstrip("#")
+    channel = next(c for c in world.slack.workspace.channels.values() if c.name == comms)
+    return world.slack.history(channel.id)
+
+
+def test_an_urgent_inquiry_is_shown_to_the_communication_unit_at_once(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": "Der er brand i skraldespanden ved genbrugspladsen, hvem gør noget?"})
+    [alert] = comms_history(world)
+    assert inquiry.urgent and inquiry.route != "kommunikation"
+    assert str(alert["text"]).startswith("🚨 Hastende henvendelse")
+
+
+def test_an_urgent_inquiry_for_the_unit_itself_is_not_announced_twice(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": "Der er vandrørsbrud på Stationsvej og vandet fosser ud. Hvornår kommer I?"})
+    assert inquiry.urgent and inquiry.route == "kommunikation"
+    assert len(comms_history(world)) == 1
+
+
+def test_an_officer_can_hide_a_comment_on_the_platform(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(OFFICER, inquiry.id or 0, "hide")
+    assert world.graph.get_node(inquiry.external_id)["hidden"]
+    assert texts.status_hidden(f"<@{OFFICER}>") in shown_text(message(world, inquiry.id or 0))
+
+
+def test_a_specialist_cannot_hide_a_comment(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.click(specialist_for(inquiry.route), inquiry.id or 0, "hide")
+    assert not world.graph.get_node(inquiry.external_id)["hidden"]
+    assert world.slack.ephemerals[-1]["text"] == texts.refusal_not_comms()
+
+
+def test_slack_redelivering_a_thread_message_makes_no_second_draft(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    channel, ts = world.message_of(inquiry.id or 0)
+    said = world.slack.say(channel, specialist_for(inquiry.route), DRAFT, thread_ts=ts)
+    world.dispatch(world.requests.message_event(said))
+    redelivered = world.requests.event({"channel_type": "channel", "event_ts": said["ts"], **said},
+                                       retry_num=1)
+    world.dispatch(redelivered)
+    with world.store.session() as session:
+        drafts = session.exec(select(Event).where(Event.action == "drafted")).all()
+    assert len(drafts) == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.errors import InvalidTransition
 from bot.models import Decision, DecisionKind, Draft, InquiryState, Reply
@@ -46,6 +46,9 @@ class Decisions:
         if not text.strip():
             raise InvalidTransition("an empty draft cannot be approved")
         with self.ctx.store.session() as session:
+            known = self._draft_from(session, inquiry_id, chat_ts) if chat_ts else None
+            if known is not None:
+                return known  # Slack redelivered the thread message
             self.ctx.transition(session, inquiry_id, DRAFTABLE, InquiryState.DRAFTED)
             draft = Draft(
                 inquiry_id=inquiry_id, author=author, text=text.strip(), source=source,
@@ -58,6 +61,11 @@ class Decisions:
             draft_id = draft.id or 0
         self.presenter.show_for_approval(inquiry_id)
         return draft_id
+
+    @staticmethod
+    def _draft_from(session: Session, inquiry_id: int, chat_ts: str) -> int | None:
+        return session.exec(select(Draft.id).where(
+            Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts)).first()
 
     def approve(self, inquiry_id: int, actor: str, edited_text: str | None = None) -> None:
         """Approve the newest draft (or an edited text) and send it to the citizen once."""

@@ -179,7 +179,7 @@ class Intake:
             view = card_view(ctx, session, inquiry)
         channel = ctx.rules.channel_of(inquiry.route)
         ref = ctx.chat.post_inquiry(channel, view)
-        if inquiry.urgent:
+        if inquiry.urgent and channel != ctx.setup.comms_channel:  # else the card itself is the alert
             ctx.chat.notify(
                 ctx.setup.comms_channel,
                 texts.urgent_alert(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(ref)),
