@@ -54,7 +54,10 @@ class SandboxWorld:
         *,
         clock: Callable[[], datetime] = utcnow,
         slack_messages_per_second: float = 1000.0,
+        store: Store | None = None,
     ) -> None:
+        """`store` is an already migrated database (tests pass one per backend); by default
+        `database_url` is opened and migrated."""
         self.graph, self.linkedin, self.x = GraphEmulator(), LinkedInEmulator(), XEmulator()
         for emulator in (self.graph, self.linkedin, self.x):
             emulator.start()
@@ -75,7 +78,7 @@ class SandboxWorld:
             http_timeout_seconds=2.0,
         )
         self._arrange_slack()
-        self.store: Store = open_store(database_url)
+        self.store: Store = store or open_store(database_url)
         self.clients = build_clients(self._accounts(), self.settings, self._tokens())
         self.gateway = SlackGateway(self._web_client(), messages_per_second=slack_messages_per_second)
         self.workflow = build_workflow(
