@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from bot.chat.slack_blocks import ANSWER_CALLBACK, MOVE_CALLBACK, REJECT_CALLBACK
 from bot.demo.clock import SteppedClock
-from bot.demo.people import People
 from bot.demo.report import inquiry_row, summary
 from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
 from bot.models import Event, Inquiry, InquiryState
@@ -54,7 +54,6 @@ class Demo:
     def __init__(self, rules_file: str, echo: Echo, workdir: Path) -> None:
         self.clock = SteppedClock(DEMO_START)
         self.world = SandboxWorld(f"sqlite:///{workdir / 'demo.db'}", rules_file, clock=self.clock)
-        self.people = People(self.world)
         self.echo = echo
         self.zone = ZoneInfo(self.world.workflow.ctx.tz)
         self._seen_event = 0
@@ -139,7 +138,7 @@ def describe(event: Event, route: str) -> str:
 def scripted_day(demo: Demo, records: list[dict[str, Any]]) -> None:
     """A day in short: an urgent case answered at once, drafts approved, one rejected and
     redone, one moved, a refused click, thanks closed, and two inquiries left to run late."""
-    echo, people = demo.echo, demo.people
+    echo, world = demo.echo, demo.world
     echo("== 09:00 citizens write on Facebook, Instagram, LinkedIn and X")
     demo.citizens_write(records)
     posted = demo.open_inquiries(InquiryState.POSTED)
@@ -150,32 +149,37 @@ def scripted_day(demo: Demo, records: list[dict[str, Any]]) -> None:
     echo("== 09:05 the communication unit answers the urgent case itself")
     demo.advance(timedelta(minutes=5))
     for inquiry in urgent:
-        people.officer_answers(inquiry.id or 0, URGENT_ANSWER)
+        world.click(OFFICERS[0], inquiry.id or 0, "answer")
+        world.submit_modal(OFFICERS[0], ANSWER_CALLBACK, URGENT_ANSWER)
     demo.tick()
     echo("== 09:30 specialists draft answers in their threads")
     demo.advance(timedelta(minutes=25))
     for inquiry in rest:
-        people.specialist_drafts(inquiry.id or 0, DRAFT.format(svar="Vi har set på din sag, og ..."))
+        world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0,
+                              DRAFT.format(svar="Vi har set på din sag, og ..."))
     demo.tick()
     echo("== 10:00 the communication unit reviews the drafts")
     demo.advance(timedelta(minutes=30))
     drafted = demo.open_inquiries(InquiryState.DRAFTED)
     if drafted:
         first = drafted[0]
-        people.click(specialist_for(first.route), first.id or 0, "approve", on_approval=True)
-        people.officer_rejects(first.id or 0, "Skriv venligst, hvornår borgeren kan forvente svar.")
+        world.click(specialist_for(first.route), first.id or 0, "approve", on="approval")
+        world.click(OFFICERS[1], first.id or 0, "reject", on="approval")
+        world.submit_modal(OFFICERS[1], REJECT_CALLBACK, "Skriv venligst, hvornår borgeren kan forvente svar.")
     for inquiry in drafted[1:]:
-        people.officer_approves(inquiry.id or 0)
+        world.click(OFFICERS[0], inquiry.id or 0, "approve", on="approval")
     for inquiry in quiet:
-        people.click(OFFICERS[0], inquiry.id or 0, "no_reply")
+        world.click(OFFICERS[0], inquiry.id or 0, "no_reply")
     if late:
-        people.move(OFFICERS[0], late[0].id or 0, _another_route(demo, late[0].route), "Forkert afdeling")
+        world.click(OFFICERS[0], late[0].id or 0, "move", option=_another_route(demo, late[0].route))
+        world.submit_modal(OFFICERS[0], MOVE_CALLBACK, "Forkert afdeling")
     demo.tick()
     if drafted:
         echo("== 10:30 the specialist redrafts the rejected answer")
         demo.advance(timedelta(minutes=30))
-        people.specialist_drafts(drafted[0].id or 0, DRAFT.format(svar="Du hører fra os inden fredag."))
-        people.officer_approves(drafted[0].id or 0)
+        world.reply_in_thread(specialist_for(drafted[0].route), drafted[0].id or 0,
+                              DRAFT.format(svar="Du hører fra os inden fredag."))
+        world.click(OFFICERS[0], drafted[0].id or 0, "approve", on="approval")
         demo.tick()
     echo("== the day goes on; two inquiries are not picked up in time")
     if late:
@@ -216,8 +220,9 @@ def answer_everything(demo: Demo, records: list[dict[str, Any]]) -> None:
     for inquiry in demo.open_inquiries(InquiryState.POSTED):
         if inquiry.no_reply_needed:
             continue
-        demo.people.specialist_drafts(inquiry.id or 0, DRAFT.format(svar="Her er svaret på dit spørgsmål."))
-        demo.people.officer_approves(inquiry.id or 0)
+        demo.world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0,
+                                   DRAFT.format(svar="Her er svaret på dit spørgsmål."))
+        demo.world.click(OFFICERS[0], inquiry.id or 0, "approve", on="approval")
     demo.tick()
 
 
