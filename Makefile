@@ -24,7 +24,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 
 check: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	$(BIN)/borgerbot rules check routing_rules.yaml
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy bot handlers
 
 clean:
 	rm -rf $(VENV) build *.egg-info
