@@ -165,6 +165,7 @@ def test_while_a_draft_awaits_approval_the_reminder_goes_to_the_approval_thread(
     _, approval_ts = timed.message_of(inquiry.id or 0, "approval")
     assert [(p.channel, p.thread) for p in first] == [(APPROVAL, approval_ts)]
     assert f"<@{specialist_for('affald')}>" in first[0].text
+    assert "Svar senest mandag kl. 13.00 (om 2 t)" in first[0].text
 
 
 def test_the_escalation_goes_to_the_communication_unit_with_a_link_to_the_card(
@@ -274,6 +275,32 @@ def test_a_moved_inquiry_keeps_its_deadline_and_reminds_in_its_new_thread(
         (local(2026, 3, 2, 12, 15), *card_thread(timed, moved)),
     ]
     assert not any(WASTE_GROUP in p.text for p in posted)
+
+
+def test_after_a_move_the_old_departments_drafter_is_not_reminded(
+    timed: SandboxWorld, clock: SteppedClock
+) -> None:
+    inquiry = write(timed)
+    timed.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    timed.click(OFFICER, inquiry.id or 0, "move", option="vej_park")
+    timed.submit_modal(OFFICER, "move_modal", "Det handler om fortovet")
+    first = reminders_in(run_until(timed, clock, local(2026, 3, 2, 11, 0)))
+    assert [(p.channel, p.thread) for p in first] == [card_thread(timed, timed.inquiry(inquiry.id or 0))]
+    assert specialist_for("affald") not in first[0].text
+
+
+def test_an_approved_reply_held_up_by_the_platform_is_escalated_but_not_reminded(
+    timed: SandboxWorld, clock: SteppedClock
+) -> None:
+    inquiry = write(timed)
+    timed.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    timed.graph.fail_next(503, {"error": {"message": "Service unavailable", "code": 2}},
+                          route="POST /{id}/comments", times=10_000)
+    timed.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    posted = run_until(timed, clock, local(2026, 3, 2, 13, 0), step=timedelta(minutes=15))
+    assert timed.inquiry(inquiry.id or 0).state.value == "sending"
+    assert reminders_in(posted) == []
+    assert [p.at for p in posted if p.channel == COMMS] == [local(2026, 3, 2, 13, 0)]
 
 
 # --- restarts, downtime and outages ---------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot import deadlines, texts
 from bot.chat.base import ChatRef
 from bot.errors import ChatError
-from bot.models import OPEN_STATES, Draft, Inquiry, InquiryState, Reminder
+from bot.models import OPEN_STATES, Event, Inquiry, InquiryState, Reminder
 from bot.workflow.context import WorkflowContext
 from bot.workflow.views import latest_draft
 
@@ -34,13 +34,18 @@ class Reminding:
         self.ctx = ctx
 
     def points(self, session: Session, inquiry: Inquiry) -> list[tuple[str, datetime]]:
-        """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge."""
+        """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge.
+
+        Once a reply is approved and on its way, nobody in chat can do more; only a missed
+        deadline is still news.
+        """
         if inquiry.deadline_at is None or inquiry.state not in OPEN_STATES:
             return []
         ladder = deadlines.reminder_schedule(
             self.ctx.policy, inquiry.received_at, inquiry.deadline_at, inquiry.urgent
         )
-        found = [(kind, at) for kind, at in ladder]
+        found = [(kind, at) for kind, at in ladder
+                 if inquiry.state is not InquiryState.SENDING or kind == ESCALATION]
         draft = latest_draft(session, inquiry.id or 0)
         if inquiry.state is InquiryState.DRAFTED and draft is not None:
             at = deadlines.approval_reminder_at(self.ctx.policy, draft.created_at, inquiry.urgent)
@@ -65,7 +70,7 @@ class Reminding:
         with self.ctx.store.session() as session:
             inquiry = self.ctx.load(session, inquiry_id)
             due = [(kind, at) for kind, at in self.points(session, inquiry) if at <= now]
-        sent = sum(1 for kind, at in due if self._send_once(inquiry, kind, at, now))
+        sent = sum(1 for kind, at in due if self._send_once(inquiry_id, kind, at, now))
         with self.ctx.store.session() as session:
             self.reschedule(session, self.ctx.load(session, inquiry_id))
         return sent
@@ -91,9 +96,12 @@ class Reminding:
             )
             return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
-    def _send_once(self, inquiry: Inquiry, kind: str, at: datetime, now: datetime) -> bool:
-        inquiry_id = inquiry.id or 0
+    def _send_once(self, inquiry_id: int, kind: str, at: datetime, now: datetime) -> bool:
         if not self._claim(inquiry_id, kind, at, now):
+            return False
+        inquiry = self._still_due(inquiry_id, kind)
+        if inquiry is None:
+            self._release(inquiry_id, kind)
             return False
         try:
             self._post(inquiry, kind)
@@ -110,6 +118,14 @@ class Reminding:
             self.ctx.store.record(session, "escalated" if kind == ESCALATION else "reminded",
                                   inquiry_id=inquiry_id, kind=kind)
         return True
+
+    def _still_due(self, inquiry_id: int, kind: str) -> Inquiry | None:
+        """The inquiry as it is now, if the claimed point still applies: someone may have
+        answered, closed or approved it between the sweep's look and the claim."""
+        with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            kinds = {point for point, _ in self.points(session, inquiry)}
+        return inquiry if kind in kinds else None
 
     def _release(self, inquiry_id: int, kind: str) -> None:
         with self.ctx.store.session() as session:
@@ -132,8 +148,7 @@ class Reminding:
             if ref is not None:
                 ctx.chat.post_in_thread(ref, texts.deadline_missed(deadline, ctx.now(), ctx.tz))
         elif kind.startswith("approval-") or inquiry.state is InquiryState.DRAFTED:
-            draft = self._latest_draft(inquiry)
-            message = texts.approval_reminder(texts.person(draft.author if draft else ""))
+            message = self._unit_reminder(inquiry, deadline if kind.startswith("reminder") else None)
             if inquiry.approval_channel and inquiry.approval_ts:
                 ctx.chat.post_in_thread(ChatRef(inquiry.approval_channel, inquiry.approval_ts), message)
             else:
@@ -143,15 +158,31 @@ class Reminding:
                 ref, texts.deadline_reminder(self._who(inquiry), deadline, ctx.now(), ctx.tz)
             )
 
-    def _latest_draft(self, inquiry: Inquiry) -> Draft | None:
+    def _unit_reminder(self, inquiry: Inquiry, deadline: datetime | None) -> str:
+        """The nudge to the communication unit, naming the draft's author; a ladder reminder
+        also says when the answer is due."""
         with self.ctx.store.session() as session:
-            return latest_draft(session, inquiry.id or 0)
+            draft = latest_draft(session, inquiry.id or 0)
+        message = texts.approval_reminder(texts.person(draft.author if draft else ""))
+        if deadline is not None:
+            message += f" {texts.deadline_line(deadline, self.ctx.now(), self.ctx.tz)}."
+        group = self.ctx.setup.officer_group
+        return f"{texts.team(group)} {message}" if group else message
 
     def _who(self, inquiry: Inquiry) -> str | None:
-        """The last drafter if someone started, otherwise the department's configured group."""
-        draft = self._latest_draft(inquiry)
-        if draft is not None:
-            return texts.person(draft.author)
+        """Whoever last drafted in the department that has the inquiry now, else its group.
+
+        A move hands the inquiry to another department, so a drafter from before it is
+        no longer the one to ask.
+        """
+        with self.ctx.store.session() as session:
+            last = session.exec(
+                select(Event)
+                .where(Event.inquiry_id == inquiry.id, col(Event.action).in_(("drafted", "moved")))
+                .order_by(col(Event.id).desc())
+            ).first()
+        if last is not None and last.action == "drafted":
+            return texts.person(last.actor)
         group = self.ctx.rules.group_of(inquiry.route)
         return texts.team(group) if group else None
 
