@@ -32,6 +32,7 @@ URGENT = "Der er gaslugt i opgangen på Hyldagerparken, hvad skal vi gøre?"
 THANKS = "Tusind tak for en flot indsats 👏"
 DRAFT = "Hej, vi henter storskraldet på torsdag. Venlig hilsen Affald og genbrug"
 WASTE_GROUP = "S0AFFALD01"
+OFFICER_GROUP = "S0KOMM0001"
 OFFICER = OFFICERS[0]
 COMMS = "borgerbot-kommunikation"
 APPROVAL = "borgerbot-godkendelse"
@@ -62,11 +63,13 @@ def clock() -> SteppedClock:
 
 @pytest.fixture
 def rules_file(tmp_path: Path) -> Path:
-    """The shipped rules, with a Slack user group for the waste department."""
-    shipped = RULES_FILE.read_text(encoding="utf-8")
+    """The shipped rules, with Slack user groups for the waste department and the unit."""
+    rules = RULES_FILE.read_text(encoding="utf-8")
     channel = '    channel: "#borgerbot-affald"\n'
+    rules = rules.replace(channel, f"{channel}    group: {WASTE_GROUP}\n")
+    rules = rules.replace("  # officer_group: S0123ABCD", f"  officer_group: {OFFICER_GROUP}")
     path = tmp_path / "routing_rules.yaml"
-    path.write_text(shipped.replace(channel, f"{channel}    group: {WASTE_GROUP}\n"), encoding="utf-8")
+    path.write_text(rules, encoding="utf-8")
     return path
 
 
@@ -74,6 +77,7 @@ def rules_file(tmp_path: Path) -> Path:
 def timed(tmp_path: Path, clock: SteppedClock, rules_file: Path) -> Iterator[SandboxWorld]:
     """The whole product on loopback, on a clock that moves only when a test moves it."""
     sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", rules_file, clock=clock)
+    sandbox.slack.add_usergroup(OFFICER_GROUP, OFFICERS)
     yield sandbox
     sandbox.close()
 
@@ -164,6 +168,7 @@ def test_while_a_draft_awaits_approval_the_reminder_goes_to_the_approval_thread(
     first = reminders_in(run_until(timed, clock, local(2026, 3, 2, 11, 0)))
     _, approval_ts = timed.message_of(inquiry.id or 0, "approval")
     assert [(p.channel, p.thread) for p in first] == [(APPROVAL, approval_ts)]
+    assert first[0].text.startswith(f"<!subteam^{OFFICER_GROUP}> ⏰ Udkastet fra")
     assert f"<@{specialist_for('affald')}>" in first[0].text
     assert "Svar senest mandag kl. 13.00 (om 2 t)" in first[0].text
 
