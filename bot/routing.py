@@ -12,6 +12,7 @@ Scoring, as routing_rules.yaml explains it to the communication officer:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,7 +79,7 @@ class _Compiled:
                 self.entries.append(_Entry(target, rule, f'"{term}"'))
         self.index = TermIndex(terms)
         self.patterns = [
-            (target, rule, pattern)
+            (target, rule, pattern, _pattern_label(pattern))
             for target, conditions in enumerate(self.conditions)
             for rule in conditions.rules for pattern in rule.regex
         ]
@@ -108,10 +109,9 @@ class _Compiled:
                 at_span[span] = max(at_span.get(span, (0.0, "")), (rule.weight, label))
         for (target, _, _), (weight, label) in at_span.items():
             _add(tally, target, label, weight * factor)
-        for target, rule, pattern in self.patterns if own else self.route_patterns:
-            match = pattern.search(text.plain) if _applies(rule, kind) else None
-            if match:
-                _add(tally, target, f'"{match.group(0).strip()[:30]}"', rule.weight * factor)
+        for target, rule, pattern, label in self.patterns if own else self.route_patterns:
+            if _applies(rule, kind) and pattern.search(text.plain):
+                _add(tally, target, label, rule.weight * factor)
         if not text.has_words:
             for target, rule in self.silent:
                 if _applies(rule, kind):
@@ -138,6 +138,12 @@ def _terms(conditions: Conditions) -> Iterator[tuple[Rule | None, Kind, str]]:
         yield from ((rule, Kind.WORD, term) for term in rule.words)
         yield from ((rule, Kind.PHRASE, term) for term in rule.phrases)
     yield from ((None, Kind.PHRASE, term) for term in conditions.exclude)
+
+
+def _pattern_label(pattern: re.Pattern[str]) -> str:
+    """A pattern is explained by itself, never by the citizen's words it matched: those may
+    hold a CPR number, and reasons outlive the text (stored, journalised, shown in chat)."""
+    return f'mønsteret "{" ".join(pattern.pattern.split())[:40]}"'
 
 
 def _applies(rule: Rule, kind: str | None) -> bool:
