@@ -1,6 +1,7 @@
 """No token or signing secret ever leaves the process's memory: not in a log line at any level
 (ours, httpx, httpcore, Bolt, slack_sdk), not in an exception's text or traceback, not in the
-printed timeline and not in any column of any table of the database.
+printed timeline and not in any column of any table of the database. Citizens' words stay
+out of every log line that operators read (INFO and above).
 
 Each scenario runs the demo's own steps (`Demo`, `scripted_day`, `answer_everything`) on the
 sandbox world once, with every logger at DEBUG, and keeps its database for inspection; the
@@ -107,6 +108,7 @@ SCENARIOS: dict[str, Callable[[Demo, Path], None]] = {
 class Trace:
     scenario: str
     secrets: tuple[str, ...]
+    citizen_texts: tuple[str, ...]
     records: list[logging.LogRecord]
     timeline: list[str]
     database: Path
@@ -124,7 +126,9 @@ def trace(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             demo.close()
     world = demo.world
     secrets = (world.graph.token, world.linkedin.token, world.x.token, BOT_TOKEN, SIGNING_SECRET)
-    return Trace(request.param, secrets, records, timeline, workdir / "demo.db")
+    written = read_inquiries(SAMPLES) if request.param == "sample day" else FED
+    citizens = tuple(str(record["text"]) for record in written)
+    return Trace(request.param, secrets, citizens, records, timeline, workdir / "demo.db")
 
 
 def leaked(trace: Trace, texts: list[str]) -> list[str]:
@@ -161,6 +165,13 @@ def test_no_secret_in_the_text_of_any_logged_exception(trace: Trace) -> None:
     texts = [str(error) for error in errors] + [repr(error) for error in errors]
     texts += ["".join(traceback.format_exception(error)) for error in errors]
     assert leaked(trace, texts) == []
+
+
+def test_no_citizen_text_in_any_log_line_at_info_or_above(trace: Trace) -> None:
+    """Operators read INFO logs; citizens' words and CPR numbers belong only in the database."""
+    shown = [r.getMessage() for r in trace.records if r.levelno >= logging.INFO]
+    pieces = [text[:20] for text in trace.citizen_texts if len(text) >= 12] + ["010190"]
+    assert [line for line in shown if any(piece in line for piece in pieces)] == []
 
 
 def test_no_secret_in_the_printed_timeline(trace: Trace) -> None:
