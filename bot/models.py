@@ -193,6 +193,7 @@ class Reminder(SQLModel, table=True):
     due_at: datetime = _time()
     claimed_until: datetime | None = _time(nullable=True)
     sent_at: datetime | None = _time(nullable=True)
+    skipped: bool = False  # superseded by a later point due at the same sweep (after downtime)
 
 
 class Event(SQLModel, table=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
-from bot.models import Event, Inquiry
+from bot.models import Event, Inquiry, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -97,10 +98,11 @@ class Store:
         *,
         actor: str = "system",
         inquiry_id: int | None = None,
+        at: datetime | None = None,
         **detail: Any,
     ) -> Event:
-        """Append one audit event in the caller's transaction."""
-        entry = Event(inquiry_id=inquiry_id, actor=actor, action=action, detail=detail)
+        """Append one audit event in the caller's transaction, stamped with the caller's clock."""
+        entry = Event(inquiry_id=inquiry_id, actor=actor, action=action, at=at or utcnow(), detail=detail)
         session.add(entry)
         return entry
 

@@ -328,15 +328,25 @@ def test_a_restart_in_the_middle_neither_repeats_nor_forgets_a_reminder(
     restarted.ctx.store.engine.dispose()
 
 
-def test_reminders_due_while_the_bot_was_down_are_sent_once_at_the_next_sweep(
+def test_after_downtime_only_the_latest_due_reminder_is_sent_once(
     timed: SandboxWorld, clock: SteppedClock
 ) -> None:
     write(timed)
     back = local(2026, 3, 2, 12, 30)
     caught_up = run_until(timed, clock, back, step=back - clock())
     later = run_until(timed, clock, local(2026, 3, 2, 12, 55))
-    assert [p.at for p in reminders_in(caught_up)] == [back, back]
+    assert [p.at for p in reminders_in(caught_up)] == [back]
     assert later == []
+
+
+def test_after_downtime_past_the_deadline_only_the_escalation_is_sent(
+    timed: SandboxWorld, clock: SteppedClock
+) -> None:
+    write(timed)
+    back = local(2026, 3, 2, 13, 30)
+    caught_up = run_until(timed, clock, back, step=back - clock())
+    assert reminders_in(caught_up) == []
+    assert [p.at for p in caught_up if p.channel == COMMS] == [back]
 
 
 def test_a_reminder_claimed_by_a_process_that_died_is_sent_once_its_claim_runs_out(

@@ -57,7 +57,10 @@ def inquiry_row(world: SandboxWorld, inquiry: Inquiry, source_id: str | None) ->
         }
     with world.store.session() as session:
         sent = session.exec(
-            select(Reminder).where(Reminder.inquiry_id == inquiry.id, col(Reminder.sent_at).is_not(None))
+            select(Reminder).where(
+                Reminder.inquiry_id == inquiry.id, col(Reminder.sent_at).is_not(None),
+                col(Reminder.skipped).is_(False),
+            )
             .order_by(col(Reminder.sent_at))
         ).all()
     reminders = [{"kind": r.kind, "at": r.sent_at.isoformat() if r.sent_at else None} for r in sent]

@@ -43,12 +43,19 @@ class WorkflowContext:
     def client_for(self, inquiry: Inquiry) -> PlatformClient | None:
         return self.clients.get((inquiry.platform, inquiry.account))
 
+    def record(
+        self, session: Session, action: str, *, actor: str = "system", inquiry_id: int | None = None,
+        **detail: Any,
+    ) -> None:
+        """Append an audit event stamped with the workflow's clock (the demo's clock runs fast)."""
+        self.store.record(session, action, actor=actor, inquiry_id=inquiry_id, at=self.now(), **detail)
+
     def require_officer(self, session: Session, actor: str, action: str, inquiry_id: int) -> None:
         """Refuse and record the attempt when `actor` is not in the communication unit."""
         if self.is_officer(actor):
             return
         with self.store.session() as audit:  # its own transaction: the refusal outlives the rollback
-            self.store.record(audit, "refused", actor=actor, inquiry_id=inquiry_id, attempted=action)
+            self.record(audit, "refused", actor=actor, inquiry_id=inquiry_id, attempted=action)
         raise NotAllowed(f"{actor} is not a member of the communication unit ({action})")
 
     def load(self, session: Session, inquiry_id: int) -> Inquiry:

@@ -56,7 +56,7 @@ class Decisions:
             )
             session.add(draft)
             session.flush()
-            self.ctx.store.record(session, "drafted", actor=author, inquiry_id=inquiry_id, draft_id=draft.id)
+            self.ctx.record(session, "drafted", actor=author, inquiry_id=inquiry_id, draft_id=draft.id)
             self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
             draft_id = draft.id or 0
         self.presenter.show_for_approval(inquiry_id)
@@ -126,7 +126,7 @@ class Decisions:
         )
         session.add(reply)
         session.flush()
-        self.ctx.store.record(
+        self.ctx.record(
             session, decision.kind.value, actor=actor, inquiry_id=inquiry_id, reply_id=reply.id
         )
         return reply.id or 0
@@ -141,7 +141,7 @@ class Decisions:
                 inquiry_id=inquiry_id, draft_id=draft.id if draft else None, decided_by=actor,
                 kind=DecisionKind.REJECTED, comment=comment.strip(), created_at=self.ctx.now(),
             ))
-            self.ctx.store.record(session, "rejected", actor=actor, inquiry_id=inquiry_id)
+            self.ctx.record(session, "rejected", actor=actor, inquiry_id=inquiry_id)
             self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
         self.presenter.refresh(inquiry_id)
         self.presenter.tell_department_rejected(inquiry_id, actor, comment.strip())
@@ -155,10 +155,11 @@ class Decisions:
             if old_route == new_route:
                 return
             self.ctx.transition(session, inquiry_id, MOVABLE, InquiryState.POSTED, route=new_route)
-            self.ctx.store.record(
+            self.ctx.record(
                 session, "moved", actor=actor, inquiry_id=inquiry_id,
                 from_route=old_route, to_route=new_route, reason=reason,
             )
+            self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
         self.presenter.show_moved(inquiry_id, old_ref, old_route, actor)
 
     def close_no_reply(self, inquiry_id: int, actor: str, reason: str = "no_reply_needed") -> None:
@@ -167,7 +168,7 @@ class Decisions:
             self.ctx.transition(
                 session, inquiry_id, CLOSABLE, InquiryState.CLOSED, next_reminder_at=None
             )
-            self.ctx.store.record(session, "closed", actor=actor, inquiry_id=inquiry_id, reason=reason)
+            self.ctx.record(session, "closed", actor=actor, inquiry_id=inquiry_id, reason=reason)
         self.presenter.refresh(inquiry_id)
 
     def hide(self, inquiry_id: int, actor: str, reason: str, hidden: bool = True) -> None:
@@ -181,7 +182,7 @@ class Decisions:
             raise InvalidTransition("this inquiry cannot be hidden on its platform")
         client.hide(target, hidden)
         with self.ctx.store.session() as session:
-            self.ctx.store.record(
+            self.ctx.record(
                 session, "hidden" if hidden else "unhidden", actor=actor, inquiry_id=inquiry_id,
                 reason=reason, snapshot=inquiry.text,
             )

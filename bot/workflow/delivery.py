@@ -106,7 +106,7 @@ class Delivery:
             self.ctx.transition(session, inquiry_id, [InquiryState.SEND_FAILED], InquiryState.SENDING)
             reply.state, reply.claimed_until = ReplyState.PENDING, None
             session.add(reply)
-            self.ctx.store.record(session, "retry", actor=actor, inquiry_id=inquiry_id, reply_id=reply.id)
+            self.ctx.record(session, "retry", actor=actor, inquiry_id=inquiry_id, reply_id=reply.id)
             reply_id = reply.id or 0
         self.presenter.refresh(inquiry_id)
         self.send(reply_id)
@@ -128,7 +128,7 @@ class Delivery:
                 answered_at=now,
                 next_reminder_at=None,
             )
-            self.ctx.store.record(
+            self.ctx.record(
                 session, "sent", inquiry_id=reply.inquiry_id, reply_id=reply_id,
                 external_id=sent.external_id,
                 permalink=sent.permalink or inquiry.permalink,  # Graph gives none: the thread shows it
@@ -155,7 +155,7 @@ class Delivery:
             reply.claimed_until = None
             session.add(reply)
             self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING], InquiryState.SEND_FAILED)
-            self.ctx.store.record(
+            self.ctx.record(
                 session, "send_failed", inquiry_id=reply.inquiry_id, reply_id=reply_id, reason=reason
             )
             inquiry_id = reply.inquiry_id

@@ -71,7 +71,7 @@ class Intake:
         if stored is None:
             return None
         self.reminding.reschedule(session, stored)
-        self.ctx.store.record(
+        self.ctx.record(
             session,
             "received",
             actor=f"platform:{item.platform}",
@@ -102,7 +102,7 @@ class Intake:
         inquiry.next_reminder_at = None
         inquiry.updated_at = self.ctx.now()
         session.add(inquiry)
-        self.ctx.store.record(
+        self.ctx.record(
             session,
             "answered_on_platform",
             actor=f"platform:{reply.platform}",
@@ -126,7 +126,7 @@ class Intake:
             status.stopped_reason, status.updated_at = reason[:500], self.ctx.now()
             session.add(status)
             if not already:
-                self.ctx.store.record(session, "account_stopped", actor=f"platform:{platform}",
+                self.ctx.record(session, "account_stopped", actor=f"platform:{platform}",
                                       account=account, reason=reason)
         if already:
             return
@@ -143,7 +143,7 @@ class Intake:
             status = self._status(session, platform, account)
             status.stopped_reason, status.paused_until, status.updated_at = "", None, self.ctx.now()
             session.add(status)
-            self.ctx.store.record(session, "account_resumed", account=account, platform=platform)
+            self.ctx.record(session, "account_resumed", account=account, platform=platform)
 
     @staticmethod
     def _status(session: Session, platform: str, account: str) -> AccountStatus:
@@ -193,4 +193,4 @@ class Intake:
                 chat_channel=ref.channel,
                 chat_ts=ref.ts,
             )
-            ctx.store.record(session, "posted", inquiry_id=inquiry_id, channel=ref.channel)
+            ctx.record(session, "posted", inquiry_id=inquiry_id, channel=ref.channel)

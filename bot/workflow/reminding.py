@@ -70,10 +70,21 @@ class Reminding:
         with self.ctx.store.session() as session:
             inquiry = self.ctx.load(session, inquiry_id)
             due = [(kind, at) for kind, at in self.points(session, inquiry) if at <= now]
+        due, superseded = _latest_of_ladder(due)
+        for kind, at in superseded:
+            self._skip(inquiry_id, kind, at, now)
         sent = sum(1 for kind, at in due if self._send_once(inquiry_id, kind, at, now))
         with self.ctx.store.session() as session:
             self.reschedule(session, self.ctx.load(session, inquiry_id))
         return sent
+
+    def _skip(self, inquiry_id: int, kind: str, at: datetime, now: datetime) -> None:
+        """Record a point as passed without posting it: a later one says the same, louder."""
+        try:
+            with self.ctx.store.session() as session:
+                session.add(Reminder(inquiry_id=inquiry_id, kind=kind, due_at=at, sent_at=now, skipped=True))
+        except IntegrityError:
+            pass  # already sent or skipped
 
     def _claim(self, inquiry_id: int, kind: str, at: datetime, now: datetime) -> bool:
         """Insert the reminder row, or take over one whose earlier sender died before sending."""
@@ -115,7 +126,7 @@ class Reminding:
                 .where(col(Reminder.inquiry_id) == inquiry_id, col(Reminder.kind) == kind)
                 .values(sent_at=now, claimed_until=None)
             )
-            self.ctx.store.record(session, "escalated" if kind == ESCALATION else "reminded",
+            self.ctx.record(session, "escalated" if kind == ESCALATION else "reminded",
                                   inquiry_id=inquiry_id, kind=kind)
         return True
 
@@ -194,3 +205,16 @@ class Reminding:
             except ChatError:
                 pass
         return inquiry.permalink or f"#{inquiry.id}"
+
+
+def _latest_of_ladder(
+    due: list[tuple[str, datetime]],
+) -> tuple[list[tuple[str, datetime]], list[tuple[str, datetime]]]:
+    """After downtime several ladder points can be due at once; only the latest is worth
+    posting (the escalation, or the last reminder). Approval nudges are kept as they are."""
+    ladder = [point for point in due if not point[0].startswith("approval-")]
+    if len(ladder) < 2:
+        return due, []
+    latest = max(ladder, key=lambda point: point[1])
+    superseded = [point for point in ladder if point != latest]
+    return [point for point in due if point not in superseded], superseded
