@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import AuthExpired, ObjectGone, PlatformUnavailable, RateLimited
+from bot.errors import AuthExpired, ObjectGone, PlatformError, PlatformUnavailable, RateLimited
 from bot.models import AccountStatus, PollCursor
 from bot.platforms.base import PlatformClient
 from bot.workflow import Workflow
@@ -72,6 +72,12 @@ def _poll_stream(
     except ObjectGone as exc:
         log.warning("%s/%s %s: object gone, skipped: %s", client.platform, client.account, stream, exc)
         return True
+    except PlatformError as exc:
+        # A refusal nobody classified (a bad parameter, an API change): the account's next
+        # poll tries again, and the other accounts of this cycle are still polled.
+        log.error("%s/%s %s refused, next poll retries: %s", client.platform, client.account, stream, exc)
+        outcome.skipped_reason = "failed"
+        return False
     with store.session() as session:
         for item in result.items:
             if workflow.intake.ingest(session, item) is None:

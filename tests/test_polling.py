@@ -59,7 +59,7 @@ def test_a_poll_that_reads_everything_again_stores_nothing_twice(world: SandboxW
     first = comment(world)
     world.poll()
     with world.store.session() as session:
-        session.exec(delete(PollCursor))  # type: ignore[call-overload]
+        session.exec(delete(PollCursor))
     second = comment(world)
     world.poll()
     assert (stored(world, "facebook", first), stored(world, "facebook", second)) == (1, 1)
@@ -140,3 +140,14 @@ def test_the_municipalitys_own_reply_is_not_an_inquiry(world: SandboxWorld) -> N
     reply = world.graph.add_comment(question, ANSWER, author_id=page, author_name="Eksempel Kommune")
     world.poll()
     assert stored(world, "facebook", reply) == 0
+
+
+def test_a_refusal_the_poller_does_not_know_leaves_the_other_accounts_polled(
+    world: SandboxWorld,
+) -> None:
+    refusal = {"error": {"code": 100, "type": "GraphMethodException", "message": "Unsupported get"}}
+    world.graph.fail_next(400, refusal, route="GET /{id}/feed")
+    on_linkedin = comment(world, "linkedin")
+    outcomes = world.poll()
+    assert outcomes[0].skipped_reason == "failed"
+    assert stored(world, "linkedin", on_linkedin) == 1
