@@ -82,6 +82,7 @@ def day_with_faults(demo: Demo, _: Path) -> None:
     for emulator in emulators:
         token = emulator.token
         echoed = {"error": {"message": f"bad request ?access_token={token} ({token})"}}
+        emulator.fail_next(400, echoed)
         emulator.fail_next(503, echoed)
     world.slack.fail_next("chat.postMessage", "invalid_auth")
     demo.citizens_write(FED)
