@@ -158,14 +158,12 @@ class PollLoop(threading.Thread):
         super().__init__(name="poll-loop", daemon=True)
         self.world, self.clients = world, clients
         self.stopping = threading.Event()
-        self.cycles = 0
 
     def run(self) -> None:
         tick = time.monotonic()
         while not self.stopping.is_set():
             for client in self.clients:
                 poll_account(self.world.workflow, client, self.world.clock())
-            self.cycles += 1
             tick += POLL_INTERVAL
             self.stopping.wait(max(0.0, tick - time.monotonic()))
 
