@@ -126,6 +126,9 @@ class Inquiry(SQLModel, table=True):
     reply_external_id: str | None = Field(default=None, max_length=200)
     answered_at: datetime | None = _time(nullable=True)
     updated_at: datetime = _time()
+    case_number: str | None = Field(default=None, max_length=100)  # the ESDH case, entered by staff
+    journalised_at: datetime | None = _time(nullable=True)  # starts retention of a journal-relevant one
+    anonymised_at: datetime | None = _time(nullable=True)  # names, ids and texts removed (bot.retention)
 
 
 class Draft(SQLModel, table=True):
