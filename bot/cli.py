@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -174,3 +175,61 @@ def main() -> None:
     except (BorgerbotError, SettingsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+journal_app = typer.Typer(help="What the municipality must journalise in ESDH.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+retention_app = typer.Typer(help="Deleting personal data on time (GDPR).", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+_DAY = ["%Y-%m-%d"]
+
+
+@journal_app.command("export")
+def journal_export(
+    start: Annotated[datetime, typer.Option("--from", formats=_DAY, help="first day, Danish time")],
+    end: Annotated[datetime, typer.Option("--to", formats=_DAY, help="last day, included")],
+    out: Annotated[Path, typer.Option("--out", help="directory for the CSV and JSON files")],
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
+) -> None:
+    """Write one record per inquiry received in the period (CSV and JSON), drafts left out."""
+    from bot.journal import export
+    from bot.store import open_store
+
+    rules = _rules(rules_file)
+    store = open_store(_settings().database_url)
+    try:
+        paths = export(store, start.date(), end.date(), out, rules=rules)
+    finally:
+        store.engine.dispose()
+    for path in paths:
+        typer.echo(f"written: {path}")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list what would be anonymised")] = False,
+) -> None:
+    """Anonymise settled inquiries whose retention period has run out; list journal-relevant
+    ones still waiting for an ESDH case number."""
+    from bot.models import utcnow
+    from bot.retention import purge, retention_from_config
+    from bot.store import open_store
+
+    settings = _settings()
+    rules = _rules(None)
+    policy = retention_from_config(rules.sections.get("retention"), rules.line_of, rules.file)
+    store = open_store(settings.database_url)
+    try:
+        outcome = purge(store, utcnow(), policy, dry_run=dry_run)
+    finally:
+        store.engine.dispose()
+    label = "inquiries to anonymise" if dry_run else "inquiries anonymised"
+    typer.echo(f"{label}: {_counted(outcome.anonymised)}")
+    if outcome.awaiting_journal:
+        typer.echo(f"journal-relevant, no ESDH case number after {policy.journal_alert_days} days: "
+                   f"{_counted(outcome.awaiting_journal)}")
+
+
+def _counted(ids: tuple[int, ...]) -> str:
+    """"3 (4, 5, 9)": how many, then which, so an operator can look each one up with `audit`."""
+    return f"{len(ids)} ({', '.join(map(str, ids))})" if ids else "0"

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.journal import export, mark_journalised
 from bot.models import Event
 from bot.rules import load_rules
@@ -131,3 +133,14 @@ def test_entering_the_same_case_number_again_records_nothing_new(store: Store) -
         mark_journalised(store, inquiry_id, "27.00.00-A00-1-26", OFFICER, datetime(2026, 3, day, tzinfo=UTC))
     with store.session() as session:
         assert len(session.exec(select(Event).where(Event.action == "journalised")).all()) == 1
+
+
+def test_the_export_command_writes_the_period_to_the_given_directory(sqlite_store: Store, tmp_path: Path) -> None:
+    settled_inquiry(sqlite_store)
+    env = {"BORGERBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'borgerbot.db'}", "BORGERBOT_RULES_FILE": str(RULES_FILE)}
+    result = CliRunner().invoke(
+        app, ["journal", "export", "--from", "2026-03-01", "--to", "2026-03-31", "--out", str(tmp_path / "j")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "j" / "journal_2026-03-01_2026-03-31.json").read_text(encoding="utf-8"))
+    assert [record["reply_text"] for record in written] == [REPLY_TEXT]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.errors import ConfigError
 from bot.journal import mark_journalised
-from bot.models import Decision, Draft, Event, Inquiry, InquiryState, Reply
+from bot.models import Decision, Draft, Event, Inquiry, InquiryState, Reply, utcnow
 from bot.retention import RetentionPolicy, purge, retention_from_config
 from bot.store import Store
 from bot.yaml_lines import compose_document
+from tests.conftest import RULES_FILE
 from tests.history_support import OFFICER, RECEIVED, settled_inquiry
 
 POLICY = RetentionPolicy()
@@ -185,3 +189,12 @@ def test_an_unknown_key_names_the_known_ones() -> None:
         _policy("retention:\n  close_days: 60\n")
     assert (caught.value.line, caught.value.key) == (2, "retention.close_days")
     assert "closed_days" in (caught.value.hint or "")
+
+
+def test_the_retention_command_dry_run_lists_what_would_go(sqlite_store: Store, tmp_path: Path) -> None:
+    inquiry_id = settled_inquiry(sqlite_store, received=utcnow() - timedelta(days=200))
+    env = {"BORGERBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'borgerbot.db'}", "BORGERBOT_RULES_FILE": str(RULES_FILE)}
+    result = CliRunner().invoke(app, ["retention", "run", "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"inquiries to anonymise: 1 ({inquiry_id})\n"
+    assert not _is_anonymised(sqlite_store, inquiry_id)
