@@ -20,6 +20,7 @@ from bot.errors import ChatError, ConfigError
 from bot.models import utcnow
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
+from bot.retention import RetentionPolicy, retention_from_config
 from bot.rules import RuleSet, load_rules
 from bot.store import Store
 from bot.workflow import ChatSetup, Workflow, WorkflowContext
@@ -34,6 +35,7 @@ class Configuration:
     policy: DeadlinePolicy
     setup: ChatSetup
     accounts: list[AccountConfig]
+    retention: RetentionPolicy
 
 
 def load_configuration(path: str) -> Configuration:
@@ -45,7 +47,8 @@ def load_configuration(path: str) -> Configuration:
     chat, line_of = rules.section("chat")
     setup = setup_from_config(chat or {}, line_of, rules.file)
     accounts = accounts_from_config(rules.section("accounts")[0], line_of, rules.file)
-    return Configuration(rules=rules, policy=policy, setup=setup, accounts=accounts)
+    retention = retention_from_config(rules.section("retention")[0], line_of, rules.file)
+    return Configuration(rules=rules, policy=policy, setup=setup, accounts=accounts, retention=retention)
 
 
 def resolve_front_end(spec: str) -> Callable[..., Any]:

@@ -168,15 +168,6 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def main() -> None:
-    """Run the CLI; expected failures become one clear line and exit status 2, never a traceback."""
-    try:
-        app()
-    except (BorgerbotError, SettingsError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-
-
 journal_app = typer.Typer(help="What the municipality must journalise in ESDH.", no_args_is_help=True)
 app.add_typer(journal_app, name="journal")
 retention_app = typer.Typer(help="Deleting personal data on time (GDPR).", no_args_is_help=True)
@@ -205,19 +196,38 @@ def journal_export(
         typer.echo(f"written: {path}")
 
 
+@journal_app.command("mark")
+def journal_mark(
+    inquiry: Annotated[int, typer.Argument(help="the inquiry's number (see `borgerbot audit`)")],
+    case_number: Annotated[str, typer.Argument(help="the ESDH case number it was filed under")],
+    by: Annotated[str, typer.Option("--by", help="who filed it (initials)")] = "it",
+) -> None:
+    """Record that an inquiry was journalised in ESDH; its retention period starts now."""
+    from bot.journal import mark_journalised
+    from bot.models import utcnow
+    from bot.store import open_store
+
+    store = open_store(_settings().database_url)
+    try:
+        mark_journalised(store, inquiry, case_number, by, utcnow())
+    finally:
+        store.engine.dispose()
+    typer.echo(f"inquiry {inquiry} journalised under {case_number}")
+
+
 @retention_app.command("run")
 def retention_run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only list what would be anonymised")] = False,
 ) -> None:
     """Anonymise settled inquiries whose retention period has run out; list journal-relevant
     ones still waiting for an ESDH case number."""
+    from bot.assembly import load_configuration
     from bot.models import utcnow
-    from bot.retention import purge, retention_from_config
+    from bot.retention import purge
     from bot.store import open_store
 
     settings = _settings()
-    rules = _rules(None)
-    policy = retention_from_config(rules.sections.get("retention"), rules.line_of, rules.file)
+    policy = load_configuration(str(settings.rules_file)).retention
     store = open_store(settings.database_url)
     try:
         outcome = purge(store, utcnow(), policy, dry_run=dry_run)
@@ -233,3 +243,12 @@ def retention_run(
 def _counted(ids: tuple[int, ...]) -> str:
     """"3 (4, 5, 9)": how many, then which, so an operator can look each one up with `audit`."""
     return f"{len(ids)} ({', '.join(map(str, ids))})" if ids else "0"
+
+
+def main() -> None:
+    """Run the CLI; expected failures become one clear line and exit status 2, never a traceback."""
+    try:
+        app()
+    except (BorgerbotError, SettingsError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

@@ -23,7 +23,7 @@ from bot.danish import MIN_COMPOUND_LENGTH, fold_pattern, normalise
 from bot.errors import ConfigError
 from bot.yaml_lines import Document, KeyPath, compose_document
 
-EXTENSION_SECTIONS = ("deadlines", "accounts", "chat", "reminders", "business_hours")
+EXTENSION_SECTIONS = ("deadlines", "accounts", "chat", "reminders", "business_hours", "retention")
 """Top-level sections owned by other parts; add a name here to allow a new one."""
 TOP_KEYS = ("fallback", "post_weight", "routes", "flags", *EXTENSION_SECTIONS)
 ROUTE_KEYS = ("name", "channel", "group", "rules", "exclude", "exclude_regex")

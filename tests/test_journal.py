@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.journal import export, mark_journalised
-from bot.models import Event
+from bot.models import Event, Inquiry, InquiryKind
 from bot.rules import load_rules
-from bot.store import Store
+from bot.store import Store, open_store
 from tests.conftest import RULES_FILE
 from tests.history_support import OFFICER, REPLY_TEXT, settled_inquiry
 
@@ -144,3 +144,23 @@ def test_the_export_command_writes_the_period_to_the_given_directory(sqlite_stor
     assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / "j" / "journal_2026-03-01_2026-03-31.json").read_text(encoding="utf-8"))
     assert [record["reply_text"] for record in written] == [REPLY_TEXT]
+
+
+def test_journal_mark_on_the_command_line_records_the_case_number(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    with store.session() as session:
+        inquiry = Inquiry(platform="facebook", account="p", external_id="c1", kind=InquiryKind.COMMENT,
+                          route="affald", text="Hvornår kommer storskrald?")
+        session.add(inquiry)
+        session.flush()
+        inquiry_id = inquiry.id
+    store.engine.dispose()
+    runner = CliRunner(env={"BORGERBOT_DATABASE_URL": url})
+    outcome = runner.invoke(app, ["journal", "mark", str(inquiry_id), "24.10.00-P20-1-26", "--by", "ME"])
+    assert outcome.exit_code == 0, outcome.output
+    store = open_store(url)
+    with store.session() as session:
+        stored = session.get(Inquiry, inquiry_id)
+        assert stored is not None and stored.case_number == "24.10.00-P20-1-26"
+    store.engine.dispose()
