@@ -1,8 +1,10 @@
 """`borgerbot run` and `borgerbot poll`: the production assembly and its clean shutdown.
 
-One process holds the chat front end, a poll job per account and the deadline sweep. On
-SIGTERM or SIGINT the scheduler finishes the jobs in flight (each is a short transaction,
-so abandoning one loses nothing) and the Slack connection is closed.
+One process holds the chat front end, a poll job per account and the deadline sweep; two
+or more such processes on one PostgreSQL database share the jobs through leases (see
+`bot.scheduler`). On SIGTERM or SIGINT the scheduler finishes the jobs in flight (each is a
+short transaction, so abandoning one loses nothing), the leases are released so another
+replica takes the jobs over at once, and the Slack connection is closed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bot.accounts import build_clients
 from bot.assembly import Configuration, build_workflow, load_configuration, resolve_front_end
 from bot.chat.slack import SlackGateway
 from bot.polling import PollOutcome, poll_account
-from bot.scheduler import build_scheduler
+from bot.scheduler import JobLeases, build_scheduler
 from bot.settings import Settings
 from bot.store import open_store
 from bot.workflow import Workflow
@@ -58,7 +60,8 @@ def run(settings: Settings) -> None:
         (client, intervals.get(key) or settings.poll_interval_seconds)
         for key, client in workflow.ctx.clients.items()
     ]
-    scheduler = build_scheduler(workflow, accounts, settings.sweep_interval_seconds)
+    leases = JobLeases(workflow.ctx.store, settings.replica_id, settings.lease_seconds)
+    scheduler = build_scheduler(workflow, accounts, settings.sweep_interval_seconds, leases)
     app = resolve_front_end(settings.front_end)(settings, workflow, client=web)
     stop = threading.Event()
 
@@ -69,10 +72,12 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
-    log.info("borgerbot running: %d accounts, sweep every %ss", len(accounts), settings.sweep_interval_seconds)
+    log.info("borgerbot running as replica %s: %d accounts, sweep every %ss",
+             settings.replica_id, len(accounts), settings.sweep_interval_seconds)
     front_end = _start_front_end(app, settings)
     stop.wait()
     scheduler.shutdown(wait=True)
+    leases.release_all()
     close = getattr(front_end, "close", None)
     if callable(close):
         close()
@@ -86,7 +91,7 @@ def _start_front_end(app: Any, settings: Settings) -> Any:
     from importlib import import_module
 
     module = import_module(settings.front_end.partition(":")[0])
-    serve = getattr(module, "serve")
+    serve = module.serve
     if settings.slack_mode == "socket":
         return serve(app, settings)
     thread = threading.Thread(target=serve, args=(app, settings), name="slack-http", daemon=True)

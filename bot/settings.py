@@ -6,6 +6,9 @@ and they are only ever read from the environment: the YAML files hold no tokens.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,6 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class SettingsError(Exception):
     """Settings failed validation; the message lists every wrong variable in plain English."""
+
+
+def default_replica_id() -> str:
+    """Unique per process even when two replicas share a host name (containers, restarts)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Settings(BaseSettings):
@@ -45,6 +53,14 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
+    lease_seconds: float = Field(
+        default=30.0, ge=1,
+        description="how long a replica's claim on a job lasts unrenewed: the takeover time when it dies",
+    )
+    replica_id: str = Field(
+        default_factory=default_replica_id, min_length=1, max_length=100,
+        description="names this process in the lease rows; unique per running replica",
+    )
     front_end: str = Field(
         default="handlers.app:build_app",
         description="module:attribute of the chat front end, resolved at start",
