@@ -236,3 +236,16 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     holder: str = Field(max_length=100)
     expires_at: datetime = _time()
+
+
+class ChatPost(SQLModel, table=True):
+    """A bot message that must appear in chat once: claimed before Slack is asked, then
+    given its `ts`. A row without `ts` means an earlier attempt may have reached Slack, so
+    the next one first looks for the message by its marker (see `bot.workflow.outbox`)."""
+
+    key: str = Field(primary_key=True, max_length=120)
+    channel: str = Field(max_length=100)
+    thread_ts: str | None = Field(default=None, max_length=50)
+    ts: str | None = Field(default=None, max_length=50)
+    attempted_at: datetime = _time()
+    claimed_until: datetime | None = _time(nullable=True)

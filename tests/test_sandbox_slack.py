@@ -413,3 +413,31 @@ def test_a_request_signed_with_another_secret_is_refused(bolt: Any) -> None:
     app, seen = bolt
     forged = SlackRequests("not-the-secret").event({"type": "message", "text": "x"})
     assert dispatch(app, forged) == 401 and seen == []
+
+
+def test_history_shows_message_metadata_only_to_a_caller_who_asks(
+        fake: FakeSlack, client: WebClient) -> None:
+    fake.add_channel("C1", "general")
+    metadata = {"event_type": "borgerbot_post", "event_payload": {"key": "card:1"}}
+    client.chat_postMessage(channel="C1", text="kort", metadata=metadata)
+    plain = client.conversations_history(channel="C1")["messages"][0]
+    full = client.conversations_history(channel="C1", include_all_metadata=True)["messages"][0]
+    assert "metadata" not in plain
+    assert full["metadata"] == metadata
+
+
+def test_channels_are_listed_with_their_names_but_private_ones_only_to_members(
+        fake: FakeSlack, client: WebClient) -> None:
+    fake.add_channel("C1", "general")
+    fake.add_channel("G1", "hemmelig", private=True, bot_member=False)
+    listed = client.conversations_list(types="public_channel,private_channel")["channels"]
+    assert [(c["id"], c["name"]) for c in listed] == [("C1", "general")]
+
+
+def test_a_dropped_post_is_stored_although_the_caller_never_hears_so(fake: FakeSlack) -> None:
+    fake.add_channel("C1", "general")
+    fake.drop_next("chat.postMessage")
+    with pytest.raises(httpx.TransportError):
+        httpx.post(fake.base_url + "chat.postMessage", data={"channel": "C1", "text": "hej"},
+                   headers={"Authorization": f"Bearer {fake.bot_token}"}, timeout=2)
+    assert [m["text"] for m in fake.history("C1")] == ["hej"]

@@ -50,20 +50,29 @@ class InquiryView:
 class ChatGateway(Protocol):
     """The chat operations the workflow needs. Implementations raise `bot.errors.ChatError`."""
 
-    def post_inquiry(self, channel: str, view: InquiryView) -> ChatRef:
-        """Post the department card for a new (or moved) inquiry."""
+    def post_inquiry(self, channel: str, view: InquiryView, *, marker: str | None = None) -> ChatRef:
+        """Post the department card for a new (or moved) inquiry.
 
-    def post_approval(self, channel: str, view: InquiryView) -> ChatRef:
+        Every posting method takes a `marker`: a key stored invisibly on the message, so
+        `find_marked` can tell later whether an attempt that crashed had reached chat."""
+
+    def post_approval(self, channel: str, view: InquiryView, *, marker: str | None = None) -> ChatRef:
         """Post the approval request (inquiry plus draft) in the communication unit's channel."""
 
     def update(self, ref: ChatRef, view: InquiryView, *, approval: bool = False) -> None:
         """Redraw an existing card or approval request with the view's current state."""
 
-    def post_in_thread(self, ref: ChatRef, text: str) -> ChatRef:
+    def post_in_thread(self, ref: ChatRef, text: str, *, marker: str | None = None) -> ChatRef:
         """A plain Danish message in the thread of `ref` (reminders, rejections, failures)."""
 
-    def notify(self, channel: str, text: str) -> ChatRef:
+    def notify(self, channel: str, text: str, *, marker: str | None = None) -> ChatRef:
         """A plain Danish message in a channel (escalations, operator notices)."""
+
+    def find_marked(
+        self, channel: str, marker: str, *, thread_ts: str | None = None, since: datetime | None = None
+    ) -> ChatRef | None:
+        """Our message carrying `marker` in the channel (or in the thread under `thread_ts`),
+        looking back to `since`; None when no earlier attempt reached chat."""
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees (polite refusals)."""

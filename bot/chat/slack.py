@@ -5,6 +5,10 @@ Two of Slack's limits are handled here so no caller has to think about them: a 4
 waited out for its Retry-After (a few times, then it becomes a `ChatError`), and
 `chat.postMessage` is paced per channel (about one message a second) by reserving a time
 slot per channel, so a burst in one department's channel never delays another's.
+
+Every message we post can carry a marker in Slack's message `metadata`, which only apps
+that ask for it see; `find_marked` looks it up, so a post whose answer was lost to a
+crash or a dropped connection is found instead of posted twice.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
 from bot import privacy
@@ -26,6 +32,9 @@ from bot.chat.base import ChatRef, InquiryView
 from bot.errors import ChatError
 
 log = logging.getLogger(__name__)
+
+MARKER_EVENT = "borgerbot_post"
+CLOCK_SKEW = timedelta(minutes=5)  # our clock against Slack's, when looking back for a marker
 
 
 class SlackCallFailed(ChatError):
@@ -73,26 +82,55 @@ class SlackGateway:
     def __init__(self, client: WebClient, *, messages_per_second: float = 1.0,
                  max_rate_limit_waits: int = 3, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        # slack_sdk would resend a call whose connection broke, posting a second copy of a
+        # message Slack had already stored; a broken post is settled by `find_marked` instead.
+        client.retry_handlers = [handler for handler in client.retry_handlers
+                                 if not isinstance(handler, ConnectionErrorRetryHandler)]
         self._client = client
         self._sleep = sleep
         self._max_waits = max_rate_limit_waits
         self._pacer = ChannelPacer(1.0 / messages_per_second, clock, sleep)
+        self._channel_ids: dict[str, str] = {}  # "#name" -> id, learnt from our own posts
+        self._ids_guard = threading.Lock()
 
-    def post_inquiry(self, channel: str, view: InquiryView) -> ChatRef:
-        return self._post(channel, slack_blocks.inquiry_card(view))
+    def post_inquiry(self, channel: str, view: InquiryView, *, marker: str | None = None) -> ChatRef:
+        return self._post(channel, slack_blocks.inquiry_card(view), marker)
 
-    def post_approval(self, channel: str, view: InquiryView) -> ChatRef:
-        return self._post(channel, slack_blocks.approval_request(view))
+    def post_approval(self, channel: str, view: InquiryView, *, marker: str | None = None) -> ChatRef:
+        return self._post(channel, slack_blocks.approval_request(view), marker)
 
     def update(self, ref: ChatRef, view: InquiryView, *, approval: bool = False) -> None:
         render = slack_blocks.approval_request if approval else slack_blocks.inquiry_card
         self._call(self._client.chat_update, channel=ref.channel, ts=ref.ts, **render(view))
 
-    def post_in_thread(self, ref: ChatRef, text: str) -> ChatRef:
-        return self._post(ref.channel, self._plain(text), thread_ts=ref.ts)
+    def post_in_thread(self, ref: ChatRef, text: str, *, marker: str | None = None) -> ChatRef:
+        return self._post(ref.channel, self._plain(text), marker, thread_ts=ref.ts)
 
-    def notify(self, channel: str, text: str) -> ChatRef:
-        return self._post(channel, self._plain(text))
+    def notify(self, channel: str, text: str, *, marker: str | None = None) -> ChatRef:
+        return self._post(channel, self._plain(text), marker)
+
+    def find_marked(
+        self, channel: str, marker: str, *, thread_ts: str | None = None, since: datetime | None = None
+    ) -> ChatRef | None:
+        channel_id = self._channel_id(channel)
+        if channel_id is None:
+            return None  # no such channel visible to us, so nothing of ours is in it
+        window: dict[str, str | None]
+        if thread_ts is not None:
+            method, window = self._client.conversations_replies, {"ts": thread_ts}
+        else:
+            oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}" if since is not None else None
+            method, window = self._client.conversations_history, {"oldest": oldest}
+        cursor = ""
+        while True:
+            page = self._call(method, channel=channel_id, include_all_metadata=True, limit=200,
+                              cursor=cursor or None, **window)
+            for message in page["messages"]:
+                if _marker_of(message) == marker:
+                    return ChatRef(channel_id, str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor", "")
+            if not cursor:
+                return None
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         self._call(self._client.chat_postEphemeral, channel=channel, user=user, **self._plain(text))
@@ -140,12 +178,39 @@ class SlackGateway:
         shown = slack_blocks.trusted(text)
         return {"text": privacy.shorten(shown, slack_blocks.FALLBACK_TEXT, "…")}
 
-    def _post(self, channel: str, message: dict[str, Any], **extra: Any) -> ChatRef:
+    def _post(self, channel: str, message: dict[str, Any], marker: str | None,
+              **extra: Any) -> ChatRef:
+        if marker is not None:
+            extra["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"key": marker}}
         self._pacer.wait_turn(channel)
         response = self._call(self._client.chat_postMessage, channel=channel, unfurl_links=False,
                               unfurl_media=False, **message, **extra)
         log.info("posted to slack channel=%s ts=%s", response["channel"], response["ts"])
+        if channel.startswith("#"):
+            with self._ids_guard:
+                self._channel_ids[channel] = str(response["channel"])
         return ChatRef(str(response["channel"]), str(response["ts"]))
+
+    def _channel_id(self, channel: str) -> str | None:
+        """Reading history needs the id; a "#name" is resolved once through conversations.list
+        (scopes channels:read and groups:read), unless a post already told us the id."""
+        if not channel.startswith("#"):
+            return channel
+        with self._ids_guard:
+            known = self._channel_ids.get(channel)
+        if known is not None:
+            return known
+        cursor = ""
+        while True:
+            page = self._call(self._client.conversations_list, types="public_channel,private_channel",
+                              exclude_archived=True, limit=1000, cursor=cursor or None)
+            for found in page["channels"]:
+                with self._ids_guard:
+                    self._channel_ids[f"#{found['name']}"] = str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor", "")
+            if not cursor:
+                with self._ids_guard:
+                    return self._channel_ids.get(channel)
 
     def _call(self, method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
         name = getattr(method, "__name__", "api_call")
@@ -162,6 +227,14 @@ class SlackGateway:
                 self._sleep(delay)
             except (SlackClientError, OSError) as exc:
                 raise ChatError(f"Slack {name} unreachable: {type(exc).__name__}") from None
+
+
+def _marker_of(message: dict[str, Any]) -> str | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != MARKER_EVENT:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key is not None else None
 
 
 def _retry_after(headers: Any) -> float:

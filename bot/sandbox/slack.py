@@ -10,20 +10,24 @@ what people would see (`history`, `thread`, `ephemerals`, `views`). Imports noth
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from bot.sandbox.slack_workspace import (APP_ID, BOT_ID, BOT_USER, Args, Channel, SlackFailure,
-                                         Workspace)
-
-JSON_FIELDS = ("blocks", "view", "metadata", "attachments")
+from bot.sandbox.slack_http import Transport, failure_answer, handler_for
+from bot.sandbox.slack_workspace import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER,
+    Args,
+    Channel,
+    SlackFailure,
+    Workspace,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class FakeSlack:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
+        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -85,6 +90,8 @@ class FakeSlack:
             self.calls: list[Call] = []
             self.hook_posts: list[tuple[str, Any]] = []
             self._injected: dict[str, list[_Injected]] = {}
+            self._transport: dict[str, list[Transport]] = {}
+            self.after_call: Callable[[str, Args, Args], None] | None = None
             self._post_interval: float | None = None
             self._last_post: dict[str, float] = {}
             self.add_user(BOT_USER, "borgerbot", is_bot=True)
@@ -136,6 +143,29 @@ class FakeSlack:
         with self._lock:
             self._injected.setdefault(method, []).append(
                 _Injected(error, status, retry_after, times))
+
+    def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect, but their answer comes `seconds` late."""
+        with self._lock:
+            self._transport.setdefault(method, []).append(Transport(seconds, False, True, times))
+
+    def drop_next(self, method: str, *, times: int = 1, apply: bool = True) -> None:
+        """Close the connection without answering; with `apply` the call took effect first,
+        the case a client must never answer by simply trying again."""
+        with self._lock:
+            self._transport.setdefault(method, []).append(Transport(0.0, True, apply, times))
+
+    def take_transport(self, method: str) -> Transport | None:
+        """The delay or drop switch for this call, consumed (the HTTP layer acts on it)."""
+        with self._lock:
+            queue = self._transport.get(method)
+            if not queue:
+                return None
+            switch = queue[0]
+            switch.remaining -= 1
+            if switch.remaining <= 0:
+                queue.pop(0)
+            return switch
 
     def limit_posts_per_channel(self, per_second: float | None) -> None:
         """Slack's posting limit (about 1/s per channel), scalable for load tests; None = off."""
@@ -193,7 +223,7 @@ class FakeSlack:
             try:
                 body = self._dispatch(method, args, token)
             except SlackFailure as failure:
-                return _failure(failure)
+                return failure_answer(failure)
             return 200, {"ok": True, **body}, {}
 
     def _dispatch(self, method: str, args: Args, token: str | None) -> Args:
@@ -241,66 +271,3 @@ class FakeSlack:
             yield self
         finally:
             self.stop()
-
-
-def _failure(failure: SlackFailure) -> tuple[int, Args, dict[str, str]]:
-    body: Args = {"ok": False, "error": failure.code}
-    if failure.messages:
-        body["response_metadata"] = {"messages": failure.messages}
-    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-    return failure.status, body, headers
-
-
-def _parse_args(raw: bytes, content_type: str, query: str) -> Args:
-    args: Args = {k: v[-1] for k, v in parse_qs(query).items()}
-    text = raw.decode("utf-8") if raw else ""
-    if "json" in content_type and text:
-        args.update(json.loads(text))
-    elif text:
-        args.update({k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()})
-    for name in JSON_FIELDS:
-        if isinstance(args.get(name), str) and args[name][:1] in ("[", "{"):
-            args[name] = json.loads(args[name])
-    return args
-
-
-def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self._serve()
-
-        def do_GET(self) -> None:
-            self._serve()
-
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if url.path.startswith("/hooks/"):
-                with fake._lock:
-                    fake.hook_posts.append((url.path, json.loads(raw or b"null")))
-                self._reply(200, b"ok", "text/plain", {})
-                return
-            try:
-                args = _parse_args(raw, self.headers.get("Content-Type", ""), url.query)
-            except ValueError:
-                self._reply(200, b'{"ok":false,"error":"invalid_json"}', "application/json", {})
-                return
-            auth = self.headers.get("Authorization", "")
-            token = auth.removeprefix("Bearer ").strip() or args.get("token")
-            status, body, headers = fake.handle(url.path.rsplit("/", 1)[-1], args, token)
-            self._reply(status, json.dumps(body).encode(), "application/json", headers)
-
-        def _reply(self, status: int, body: bytes, content_type: str,
-                   headers: dict[str, str]) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Silence the default stderr access log; tests read `fake.calls` instead."""
-
-    return Handler

@@ -51,6 +51,18 @@ def _required(args: Args, name: str, code: str = "invalid_arguments") -> str:
     return str(value)
 
 
+def _flag(value: Any) -> bool:
+    """A boolean argument as clients send it: true, "true" or "1" (slack_sdk sends "1")."""
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _shown(messages: list[dict[str, Any]], args: Args) -> list[dict[str, Any]]:
+    """Messages as a reader gets them: `metadata` only for a caller that asks for it."""
+    keep = _flag(args.get("include_all_metadata"))
+    return [m if keep else {k: v for k, v in m.items() if k != "metadata"}
+            for m in copy.deepcopy(messages)]
+
+
 def _page(items: list[Any], args: Args, default_limit: int) -> tuple[list[Any], str]:
     start = int(args.get("cursor") or 0)
     limit = int(args.get("limit") or default_limit)
@@ -205,8 +217,10 @@ class Workspace:
     def conversations_history(self, args: Args) -> Args:
         channel = self.channel(args)
         top = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == m["ts"]]
+        oldest = float(args.get("oldest") or 0)
+        top = [m for m in top if float(m["ts"]) >= oldest]
         page, cursor = _page(sorted(top, key=lambda m: m["ts"], reverse=True), args, 100)
-        return {"messages": copy.deepcopy(page), "has_more": bool(cursor),
+        return {"messages": _shown(page, args), "has_more": bool(cursor),
                 "response_metadata": {"next_cursor": cursor}}
 
     def conversations_replies(self, args: Args) -> Args:
@@ -216,8 +230,21 @@ class Workspace:
             raise SlackFailure("thread_not_found")
         thread = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == ts]
         page, cursor = _page(sorted(thread, key=lambda m: m["ts"]), args, 1000)
-        return {"messages": copy.deepcopy(page), "has_more": bool(cursor),
+        return {"messages": _shown(page, args), "has_more": bool(cursor),
                 "response_metadata": {"next_cursor": cursor}}
+
+    def conversations_list(self, args: Args) -> Args:
+        """Channels the bot may see: every public one, private ones only as a member."""
+        types = str(args.get("types") or "public_channel").split(",")
+        found = [c for c in sorted(self.channels.values(), key=lambda c: c.id)
+                 if ("private_channel" if c.private else "public_channel") in types
+                 and (not c.private or BOT_USER in c.members)
+                 and not (c.archived and _flag(args.get("exclude_archived")))]
+        page, cursor = _page(found, args, 100)
+        channels = [{"id": c.id, "name": c.name, "is_channel": not c.private,
+                     "is_private": c.private, "is_archived": c.archived,
+                     "is_member": BOT_USER in c.members} for c in page]
+        return {"channels": channels, "response_metadata": {"next_cursor": cursor}}
 
     def conversations_members(self, args: Args) -> Args:
         page, cursor = _page(sorted(self.channel(args).members), args, 100)

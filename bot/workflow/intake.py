@@ -18,6 +18,7 @@ from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
+from bot.workflow.outbox import Outbox, PostInFlight
 from bot.workflow.reminding import Reminding
 from bot.workflow.views import card_view
 
@@ -30,6 +31,7 @@ class Intake:
     def __init__(self, ctx: WorkflowContext, reminding: Reminding) -> None:
         self.ctx = ctx
         self.reminding = reminding
+        self.outbox = Outbox(ctx)
 
     def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
         """Store a new item in the caller's transaction; None when it was already stored."""
@@ -163,6 +165,8 @@ class Intake:
         for inquiry_id in filter(None, pending):
             try:
                 self.publish(inquiry_id)
+            except PostInFlight:
+                continue  # another worker is posting this card; the rest need not wait
             except ChatError as exc:
                 log.warning("could not post inquiry %s to chat yet: %s", inquiry_id, exc)
                 break
@@ -177,13 +181,14 @@ class Intake:
             if inquiry.state is not InquiryState.RECEIVED:
                 return
             view = card_view(ctx, session, inquiry)
-        channel = ctx.rules.channel_of(inquiry.route)
-        ref = ctx.chat.post_inquiry(channel, view)
-        if inquiry.urgent and channel != ctx.setup.comms_channel:  # else the card itself is the alert
-            ctx.chat.notify(
-                ctx.setup.comms_channel,
-                texts.urgent_alert(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(ref)),
-            )
+        channel, comms = ctx.rules.channel_of(inquiry.route), ctx.setup.comms_channel
+        ref = self.outbox.post_once(
+            f"card:{inquiry_id}", channel, lambda marker: ctx.chat.post_inquiry(channel, view, marker=marker)
+        )
+        if inquiry.urgent and channel != comms:  # else the card itself is the alert
+            alert = texts.urgent_alert  # the link is asked for only when the alert is really posted
+            self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
+                comms, alert(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(ref)), marker=marker))
         with ctx.store.session() as session:
             ctx.transition(
                 session,

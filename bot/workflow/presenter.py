@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from sqlmodel import select
+
 from bot import privacy, texts
 from bot.chat.base import ChatRef, InquiryView
 from bot.errors import ChatError
-from bot.models import Inquiry
+from bot.models import Event, Inquiry
 from bot.workflow.context import WorkflowContext
+from bot.workflow.outbox import Outbox
 from bot.workflow.views import card_view, latest_draft
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ class Presenter:
 
     def __init__(self, ctx: WorkflowContext) -> None:
         self.ctx = ctx
+        self.outbox = Outbox(ctx)
 
     latest_draft = staticmethod(latest_draft)
 
@@ -65,7 +69,9 @@ class Presenter:
         if inquiry.approval_ts:
             self.refresh(inquiry_id)
             return
-        ref = self.ctx.chat.post_approval(self.ctx.setup.approval_channel, view)
+        channel = self.ctx.setup.approval_channel
+        ref = self.outbox.post_once(f"approval:{inquiry_id}", channel,
+                                    lambda marker: self.ctx.chat.post_approval(channel, view, marker=marker))
         with self.ctx.store.session() as session:
             stored = self.ctx.load(session, inquiry_id)
             stored.approval_channel, stored.approval_ts = ref.channel, ref.ts
@@ -91,7 +97,11 @@ class Presenter:
         with self.ctx.store.session() as session:
             inquiry = self.ctx.load(session, inquiry_id)
             view = card_view(self.ctx, session, inquiry)
-        new_ref = self.ctx.chat.post_inquiry(self.ctx.rules.channel_of(inquiry.route), view)
+            moves = len(session.exec(select(Event.id).where(
+                Event.inquiry_id == inquiry_id, Event.action == "moved")).all())
+        channel = self.ctx.rules.channel_of(inquiry.route)
+        new_ref = self.outbox.post_once(f"card:{inquiry_id}:move{moves}", channel,
+                                        lambda marker: self.ctx.chat.post_inquiry(channel, view, marker=marker))
         with self.ctx.store.session() as session:
             stored = self.ctx.load(session, inquiry_id)
             stored.chat_channel, stored.chat_ts = new_ref.channel, new_ref.ts

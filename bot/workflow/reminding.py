@@ -8,6 +8,7 @@ marked sent after; a restart therefore neither repeats a sent reminder nor forge
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
@@ -19,6 +20,7 @@ from bot.chat.base import ChatRef
 from bot.errors import ChatError
 from bot.models import OPEN_STATES, Event, Inquiry, InquiryState, Reminder
 from bot.workflow.context import WorkflowContext
+from bot.workflow.outbox import Outbox
 from bot.workflow.views import latest_draft
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ class Reminding:
 
     def __init__(self, ctx: WorkflowContext) -> None:
         self.ctx = ctx
+        self.outbox = Outbox(ctx)
 
     def points(self, session: Session, inquiry: Inquiry) -> list[tuple[str, datetime]]:
         """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge.
@@ -147,27 +150,36 @@ class Reminding:
             )
 
     def _post(self, inquiry: Inquiry, kind: str) -> None:
-        """Department reminders go in the card's thread; approval nudges and misses to the unit."""
+        """Department reminders go in the card's thread; approval nudges and misses to the unit.
+
+        Each message has its own outbox key, so a retry after a crash posts only what is missing."""
         ctx = self.ctx
         ref = ChatRef(inquiry.chat_channel, inquiry.chat_ts) if inquiry.chat_ts and inquiry.chat_channel else None
         deadline = inquiry.deadline_at or ctx.now()
+        key = f"{inquiry.id}:{kind}"
         if kind == ESCALATION:
-            ctx.chat.notify(
-                ctx.setup.comms_channel,
-                texts.escalation(ctx.rules.name_of(inquiry.route), self._link(ref, inquiry)),
-            )
+            self._notify(f"escalation:{inquiry.id}", ctx.setup.comms_channel, lambda: texts.escalation(
+                ctx.rules.name_of(inquiry.route), self._link(ref, inquiry)))
             if ref is not None:
-                ctx.chat.post_in_thread(ref, texts.deadline_missed(deadline, ctx.now(), ctx.tz))
+                self._in_thread(f"missed:{inquiry.id}", ref,
+                                lambda: texts.deadline_missed(deadline, ctx.now(), ctx.tz))
         elif kind.startswith("approval-") or inquiry.state is InquiryState.DRAFTED:
             message = self._unit_reminder(inquiry, deadline if kind.startswith("reminder") else None)
             if inquiry.approval_channel and inquiry.approval_ts:
-                ctx.chat.post_in_thread(ChatRef(inquiry.approval_channel, inquiry.approval_ts), message)
+                approval = ChatRef(inquiry.approval_channel, inquiry.approval_ts)
+                self._in_thread(f"reminder:{key}", approval, lambda: message)
             else:
-                ctx.chat.notify(ctx.setup.approval_channel, message)
+                self._notify(f"reminder:{key}", ctx.setup.approval_channel, lambda: message)
         elif ref is not None:
-            ctx.chat.post_in_thread(
-                ref, texts.deadline_reminder(self._who(inquiry), deadline, ctx.now(), ctx.tz)
-            )
+            self._in_thread(f"reminder:{key}", ref, lambda: texts.deadline_reminder(
+                self._who(inquiry), deadline, ctx.now(), ctx.tz))
+
+    def _notify(self, key: str, channel: str, text: Callable[[], str]) -> None:
+        self.outbox.post_once(key, channel, lambda marker: self.ctx.chat.notify(channel, text(), marker=marker))
+
+    def _in_thread(self, key: str, ref: ChatRef, text: Callable[[], str]) -> None:
+        self.outbox.post_once(key, ref.channel, lambda marker: self.ctx.chat.post_in_thread(
+            ref, text(), marker=marker), thread_ts=ref.ts)
 
     def _unit_reminder(self, inquiry: Inquiry, deadline: datetime | None) -> str:
         """The nudge to the communication unit, naming the draft's author; a ladder reminder

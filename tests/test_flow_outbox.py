@@ -1,0 +1,47 @@
+"""A bot message whose answer from Slack was lost (a dropped connection, a crash) is found
+by its marker and not posted a second time; one that never reached Slack is posted later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.demo.world import SandboxWorld, specialist_for
+from tests.flow_support import DRAFT, QUESTION
+
+
+def marked(world: SandboxWorld, key: str) -> list[dict[str, Any]]:
+    """Every message in the workspace, threads included, carrying the outbox marker `key`."""
+    return [m for channel in world.slack.workspace.channels.values() for m in channel.messages.values()
+            if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key]
+
+
+def written(world: SandboxWorld) -> int:
+    platform, external_id = world.citizens.write({"text": QUESTION})
+    world.poll()
+    return world.inquiry_for(platform, external_id).id or 0
+
+
+def test_a_card_whose_answer_was_lost_is_adopted_not_posted_again(world: SandboxWorld) -> None:
+    inquiry_id = written(world)
+    world.slack.drop_next("chat.postMessage", apply=True)
+    world.sweep()
+    world.sweep()
+    [card] = marked(world, f"card:{inquiry_id}")
+    assert world.message_of(inquiry_id) == (world.inquiry(inquiry_id).chat_channel, card["ts"])
+
+
+def test_a_card_that_never_reached_slack_is_posted_by_the_next_sweep(world: SandboxWorld) -> None:
+    inquiry_id = written(world)
+    world.slack.drop_next("chat.postMessage", apply=False)
+    world.sweep()
+    world.sweep()
+    assert len(marked(world, f"card:{inquiry_id}")) == 1
+
+
+def test_an_approval_request_whose_answer_was_lost_is_not_posted_twice(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.slack.drop_next("chat.postMessage", apply=True)
+    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT + " igen")
+    [request] = marked(world, f"approval:{inquiry.id}")
+    assert world.message_of(inquiry.id or 0, "approval")[1] == request["ts"]
