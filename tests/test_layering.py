@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # module prefix -> prefixes it must never import
 # handlers may use bot.chat.slack_blocks: the Slack front end renders its own modals.
+# bot.scheduler may use bot.leases (not banned below): every job runs under its lease, and
+# the lease rows are the only storage the scheduler touches, through that module alone.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "handlers": ("bot.platforms", "bot.store", "bot.sandbox", "bot.chat.slack"),
     "bot": ("handlers",),
