@@ -82,7 +82,8 @@ class Emulator:
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},  # quick stop()
+            name=type(self).__name__, daemon=True,
         )
         self._thread.start()
         return self
