@@ -27,11 +27,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.leases import release, try_acquire
 from bot.polling import poll_account
 from bot.reminders import sweep
+from bot.retention import RetentionPolicy, purge
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 KEEPER = "leases"
+RETENTION_INTERVAL = 24 * 60 * 60.0
 
 
 class PolledAccount(Protocol):
@@ -94,11 +96,12 @@ def build_scheduler(
     sweep_interval: float,
     leases: JobLeases,
     *,
+    retention: RetentionPolicy | None = None,
     jitter: float = 0.1,
     start_now: Clock | None = None,
 ) -> BackgroundScheduler:
-    """A scheduler with a poll job per (client, interval), the deadline sweep and the lease
-    keeper; not started."""
+    """A scheduler with a poll job per (client, interval), the deadline sweep, the daily
+    retention run (when given its policy) and the lease keeper; not started."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         # The keeper has a thread of its own, so busy job workers never delay a renewal.
@@ -120,6 +123,9 @@ def build_scheduler(
     ]
     job_ids.append(add("sweep", "deadline sweep, reminders and queued replies", sweep_interval, 0.0,
                        _sweep, workflow))
+    if retention is not None:
+        job_ids.append(add("retention", "delete personal data past its retention period",
+                           RETENTION_INTERVAL, 0.0, _retain, workflow, retention))
     scheduler.add_job(
         _keep, "interval", seconds=leases.period.total_seconds() / 3, id=KEEPER,
         name="renew and take over job leases", executor=KEEPER, args=(scheduler, leases, job_ids),
@@ -148,3 +154,13 @@ def _poll(workflow: Any, client: Any) -> None:
 
 def _sweep(workflow: Any) -> None:
     sweep(workflow, workflow.ctx.now())
+
+
+def _retain(workflow: Any, policy: RetentionPolicy) -> None:
+    outcome = purge(workflow.ctx.store, workflow.ctx.now(), policy)
+    if outcome.anonymised:
+        log.info("retention: anonymised %d settled inquiries", len(outcome.anonymised))
+    if outcome.awaiting_journal:
+        log.warning("retention: %d journal-relevant inquiries still have no ESDH case number "
+                    "after %d days; see `borgerbot retention run --dry-run`",
+                    len(outcome.awaiting_journal), policy.journal_alert_days)

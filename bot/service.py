@@ -52,6 +52,12 @@ def poll_once(settings: Settings) -> list[tuple[str, str, PollOutcome]]:
     return results
 
 
+def lease_period(takeover_seconds: float) -> float:
+    """A dead replica's lease lapses after one period and the survivor's keeper notices within a
+    third of one more, so a period of 3/4 of the promised takeover time keeps the promise."""
+    return takeover_seconds * 3 / 4
+
+
 def run(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT."""
     config, workflow, web = assemble(settings)
@@ -60,8 +66,10 @@ def run(settings: Settings) -> None:
         (client, intervals.get(key) or settings.poll_interval_seconds)
         for key, client in workflow.ctx.clients.items()
     ]
-    leases = JobLeases(workflow.ctx.store, settings.replica_id, settings.lease_seconds)
-    scheduler = build_scheduler(workflow, accounts, settings.sweep_interval_seconds, leases)
+    leases = JobLeases(workflow.ctx.store, settings.replica_id, lease_period(settings.takeover_seconds))
+    scheduler = build_scheduler(
+        workflow, accounts, settings.sweep_interval_seconds, leases, retention=config.retention
+    )
     app = resolve_front_end(settings.front_end)(settings, workflow, client=web)
     stop = threading.Event()
 

@@ -53,9 +53,9 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     http_timeout_seconds: float = Field(default=10.0, gt=0)
-    lease_seconds: float = Field(
-        default=30.0, ge=1,
-        description="how long a replica's claim on a job lasts unrenewed: the takeover time when it dies",
+    takeover_seconds: float = Field(
+        default=30.0, ge=2,
+        description="when a replica dies, the other has taken over its jobs within this time",
     )
     replica_id: str = Field(
         default_factory=default_replica_id, min_length=1, max_length=100,

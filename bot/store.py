@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
@@ -48,9 +48,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x626F7267  # "borg": one advisory lock id for schema upgrades
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration; safe to call on an up-to-date database."""
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every pending migration; safe to call on an up-to-date database, and safe when
+    two replicas start together: on PostgreSQL an advisory lock lets one migrate at a time."""
+    config = alembic_config(engine)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(config, "head")
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
 
 
 class Store:

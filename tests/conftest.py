@@ -20,7 +20,13 @@ RULES_FILE = REPO / "routing_rules.yaml"
 DEV_SET = REPO.parent / "shared" / "data" / "routing-dev.jsonl"
 
 
-def _postgres_store() -> Iterator[Store]:
+@pytest.fixture
+def empty_postgres() -> Iterator[Engine]:
+    """An engine on a fresh, unmigrated PostgreSQL schema."""
+    yield from _postgres_schema()
+
+
+def _postgres_schema() -> Iterator[Engine]:
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
             pytest.fail("BORGERBOT_REQUIRE_POSTGRES=1 but BORGERBOT_TEST_POSTGRES_URL is not set")
@@ -31,13 +37,18 @@ def _postgres_store() -> Iterator[Store]:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = _engine_in_schema(schema)
     try:
-        upgrade(engine)
-        yield Store(engine)
+        yield engine
     finally:
         engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _postgres_store() -> Iterator[Store]:
+    for engine in _postgres_schema():
+        upgrade(engine)
+        yield Store(engine)
 
 
 def _engine_in_schema(schema: str) -> Engine:

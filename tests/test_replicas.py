@@ -45,7 +45,8 @@ from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, RULES_FILE
 
 pytestmark = pytest.mark.postgres
 
-LEASE_SECONDS = 3.0
+TAKEOVER_SECONDS = 4.0
+LEASE_SECONDS = TAKEOVER_SECONDS * 3 / 4
 POLL_SECONDS = 0.5
 X_POLL_SECONDS = 2.0  # X allows 15 direct-message reads per 15 minutes
 OFFICER = OFFICERS[0]
@@ -196,7 +197,7 @@ def launch(name: str, world: SandboxWorld, url: str, folder: Path) -> Replica:
         "BORGERBOT_LINKEDIN_API_URL": world.linkedin.base_url,
         "BORGERBOT_X_API_URL": world.x.base_url,
                 "BORGERBOT_SWEEP_INTERVAL_SECONDS": str(POLL_SECONDS),
-        "BORGERBOT_LEASE_SECONDS": str(LEASE_SECONDS),
+        "BORGERBOT_TAKEOVER_SECONDS": str(TAKEOVER_SECONDS),
         "BORGERBOT_REPLICA_ID": name,
         "BORGERBOT_HTTP_TIMEOUT_SECONDS": "2",
         "SANDBOX_GRAPH_TOKEN": world.graph.token,
@@ -319,7 +320,7 @@ def test_an_approval_clicked_on_both_replicas_reaches_the_citizen_once(scenario:
 
 
 def test_a_killed_replicas_jobs_move_within_the_lease_period_and_a_renewal_step(scenario: Scenario) -> None:
-    assert scenario.takeover_seconds <= LEASE_SECONDS * 4 / 3 + POLL_SECONDS
+    assert scenario.takeover_seconds <= TAKEOVER_SECONDS + POLL_SECONDS
 
 
 def test_sigterm_stops_a_replica_cleanly(scenario: Scenario) -> None:

@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.demo.world import SandboxWorld
 from bot.leases import try_acquire
+from bot.retention import RetentionPolicy
 from bot.scheduler import JobLeases, build_scheduler
 from tests.flow_support import QUESTION
 
@@ -51,7 +52,8 @@ def clock() -> SteppedClock:
 @pytest.fixture
 def jobs(world: SandboxWorld, clock: SteppedClock) -> dict[str, Job]:
     leases = JobLeases(world.store, "replica-a", LEASE.total_seconds(), clock=clock)
-    scheduler = build_scheduler(world.workflow, ACCOUNTS, 30.0, leases, start_now=lambda: START)
+    scheduler = build_scheduler(world.workflow, ACCOUNTS, 30.0, leases, retention=RetentionPolicy(),
+                                start_now=lambda: START)
     return {job.id: job for job in scheduler.get_jobs()}
 
 
@@ -80,8 +82,14 @@ def stored(world: SandboxWorld, item: tuple[str, str]) -> bool:
     return True
 
 
-def test_there_is_one_poll_job_per_account_one_sweep_and_the_lease_keeper(jobs: dict[str, Job]) -> None:
-    assert sorted(jobs) == ["leases", "poll:facebook:1001", "poll:x:42", "sweep"]
+def test_there_is_a_poll_job_per_account_a_sweep_retention_and_the_lease_keeper(jobs: dict[str, Job]) -> None:
+    assert sorted(jobs) == ["leases", "poll:facebook:1001", "poll:x:42", "retention", "sweep"]
+
+
+def test_personal_data_retention_runs_once_a_day(jobs: dict[str, Job]) -> None:
+    trigger = jobs["retention"].trigger
+    assert isinstance(trigger, IntervalTrigger)
+    assert trigger.interval == timedelta(days=1)
 
 
 def test_each_account_is_polled_at_its_own_interval_with_some_jitter(jobs: dict[str, Job]) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
+import pytest
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.models import Event, Inquiry, InquiryKind, InquiryState
@@ -66,4 +69,27 @@ def test_events_record_who_did_what(store: Store) -> None:
 def test_upgrading_an_up_to_date_database_changes_nothing(store: Store) -> None:
     upgrade(store.engine)
     with store.session() as session:
+        assert session.exec(select(Inquiry)).all() == []
+
+
+
+@pytest.mark.postgres
+def test_two_replicas_migrating_an_empty_database_together_both_succeed(
+    empty_postgres: Engine,
+) -> None:
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            upgrade(empty_postgres)
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            errors.append(exc)
+
+    replicas = [threading.Thread(target=start) for _ in range(2)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join()
+    assert errors == []
+    with Store(empty_postgres).session() as session:
         assert session.exec(select(Inquiry)).all() == []
