@@ -342,6 +342,30 @@ def person(user: str) -> str:
     return "borgerbot"
 
 
+HIDE_MODAL = ("Skjul kommentar", "Skjul")
+HIDE_REASONS = {
+    "personal_data": "Personoplysninger eller CPR-nummer",
+    "offensive": "Krænkende, racistisk eller groft sprog",
+    "staff_named": "Nævner medarbejdere ved navn",
+    "spam": "Reklame eller spam",
+    "illegal": "Ulovligt indhold",
+}
+"""Reason codes from the page's debate rules; criticism and disagreement are never a reason."""
+
+
+def hide_reason_label() -> str:
+    return "Hvilken af debatreglerne bryder kommentaren?"
+
+
+def hide_note_label() -> str:
+    return "Kort begrundelse (gemmes i loggen)"
+
+
+def hide_note_hint() -> str:
+    return ("Kritik og uenighed er aldrig en grund til at skjule. Kommentaren skjules, ikke "
+            "slettes, og kan vises igen.")
+
+
 def team(group_id: str) -> str:
     """A mention of a department's Slack user group, so its members are notified."""
     return f"<!subteam^{group_id}>"

@@ -84,7 +84,7 @@ def register(app: App, workflow: Workflow) -> None:
     app.action("approve")(direct(lambda i, user: workflow.decisions.approve(i, user)))
     app.action("no_reply")(direct(lambda i, user: workflow.decisions.close_no_reply(i, user)))
     app.action("retry")(direct(lambda i, user: workflow.delivery.retry_failed(i, user)))
-    app.action("hide")(direct(lambda i, user: workflow.decisions.hide(i, user, reason="debatregler")))
+    app.action("hide")(officer_modal("hide", lambda i: slack_blocks.hide_modal(workflow.queries.view(i))))
 
     @app.action("move")
     def on_move(ack: Ack, body: Body, client: WebClient) -> None:

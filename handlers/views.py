@@ -22,7 +22,9 @@ Body = dict[str, Any]
 
 
 def field(view: dict[str, Any], block: str, action: str) -> str:
-    value = view["state"]["values"].get(block, {}).get(action, {}).get("value")
+    """A text box's text, or a menu's chosen value."""
+    state = view["state"]["values"].get(block, {}).get(action, {})
+    value = state.get("value") or (state.get("selected_option") or {}).get("value")
     return str(value or "").strip()
 
 
@@ -58,6 +60,21 @@ def register(app: App, workflow: Workflow) -> None:
             guarded(lambda: call(inquiry_id, user, text, extra), client, reply_to)
 
         return listener
+
+    @app.view(sb.HIDE_CALLBACK)
+    def on_hide(ack: Ack, body: Body, view: dict[str, Any], client: WebClient) -> None:
+        user, inquiry_id = body["user"]["id"], int(view["private_metadata"])
+        reason = field(view, sb.HIDE_REASON_BLOCK, sb.HIDE_REASON_INPUT)
+        note = field(view, sb.COMMENT_BLOCK, sb.COMMENT_INPUT)
+        if reason not in texts.HIDE_REASONS:
+            ack(response_action="errors", errors={sb.HIDE_REASON_BLOCK: texts.hide_reason_label()})
+            return
+        if not still_officer(inquiry_id, user, "hide"):
+            ack(response_action="errors", errors={sb.COMMENT_BLOCK: texts.refusal_not_comms()})
+            return
+        ack()
+        reply_to = {**body, "channel": {"id": user}}
+        guarded(lambda: workflow.decisions.hide(inquiry_id, user, reason, note=note), client, reply_to)
 
     decisions = workflow.decisions
     app.view(sb.DRAFT_CALLBACK)(submission(

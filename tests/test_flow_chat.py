@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot import texts
+from bot.chat import slack_blocks as sb
 from bot.demo.world import SandboxWorld, specialist_for
 from bot.models import Event, InquiryState
 from tests.flow_support import (
@@ -178,11 +179,35 @@ def test_an_urgent_inquiry_for_the_unit_itself_is_not_announced_twice(world: San
     assert len(comms_history(world)) == 1
 
 
-def test_an_officer_can_hide_a_comment_on_the_platform(world: SandboxWorld) -> None:
+def hide_with_reason(world: SandboxWorld, inquiry_id: int, reason: str) -> None:
+    world.click(OFFICER, inquiry_id, "hide")
+    world.fill_in(OFFICER, sb.HIDE_CALLBACK, {
+        sb.HIDE_REASON_BLOCK: {sb.HIDE_REASON_INPUT: reason},
+        sb.COMMENT_BLOCK: {sb.COMMENT_INPUT: "Groft sprog om en nabo"},
+    })
+
+
+def test_an_officer_can_hide_a_comment_on_the_platform_with_a_reason(world: SandboxWorld) -> None:
     inquiry = world.citizen_writes({"text": QUESTION})
-    world.click(OFFICER, inquiry.id or 0, "hide")
+    hide_with_reason(world, inquiry.id or 0, "offensive")
     assert world.graph.get_node(inquiry.external_id)["hidden"]
     assert texts.status_hidden(f"<@{OFFICER}>") in shown_text(message(world, inquiry.id or 0))
+
+
+def test_hiding_records_who_why_and_what_the_comment_said(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    hide_with_reason(world, inquiry.id or 0, "offensive")
+    with world.store.session() as session:
+        hidden = session.exec(select(Event).where(Event.action == "hidden")).one()
+    assert (hidden.actor, hidden.detail["reason"]) == (OFFICER, "offensive")
+    assert hidden.detail["note"] == "Groft sprog om en nabo"
+    assert hidden.detail["snapshot"] == QUESTION
+
+
+def test_a_comment_is_not_hidden_without_a_reason_from_the_debate_rules(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    hide_with_reason(world, inquiry.id or 0, "disagreement")
+    assert not world.graph.get_node(inquiry.external_id)["hidden"]
 
 
 def test_a_specialist_cannot_hide_a_comment(world: SandboxWorld) -> None:

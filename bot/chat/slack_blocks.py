@@ -46,6 +46,8 @@ EDIT_CALLBACK, REJECT_CALLBACK, MOVE_CALLBACK = "edit_modal", "reject_modal", "m
 REPLY_BLOCK, REPLY_INPUT = "reply_block", "reply_input"
 COMMENT_BLOCK, COMMENT_INPUT = "comment_block", "comment_input"
 REASON_BLOCK, REASON_INPUT = "reason_block", "reason_input"
+HIDE_CALLBACK = "hide_modal"
+HIDE_REASON_BLOCK, HIDE_REASON_INPUT = "hide_reason_block", "hide_reason_input"
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
@@ -224,6 +226,17 @@ def reject_modal(view: InquiryView) -> Block:
                           max_length=COMMENT_MAX)
     return _modal(REJECT_CALLBACK, str(view.inquiry_id), texts.REJECT_MODAL,
                   [_quoted_inquiry(view), comment])
+
+
+def hide_modal(view: InquiryView) -> Block:
+    """Hiding needs a reason from the debate rules and a note: it is a decision about a citizen."""
+    options = [{"text": plain(label, OPTION_TEXT), "value": code}
+               for code, label in texts.HIDE_REASONS.items()]
+    reason = {"type": "input", "block_id": HIDE_REASON_BLOCK, "label": plain(texts.hide_reason_label(), 2000),
+              "element": {"type": "static_select", "action_id": HIDE_REASON_INPUT, "options": options}}
+    note = _text_input(COMMENT_BLOCK, COMMENT_INPUT, texts.hide_note_label(), texts.hide_note_hint(),
+                       max_length=COMMENT_MAX)
+    return _modal(HIDE_CALLBACK, str(view.inquiry_id), texts.HIDE_MODAL, [_quoted_inquiry(view), reason, note])
 
 
 def move_modal(view: InquiryView, route_id: str) -> Block:

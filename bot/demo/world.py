@@ -204,11 +204,18 @@ class SandboxWorld:
             trigger_id=self.slack.new_trigger_id(), response_url=self.slack.new_response_url()))
 
     def submit_modal(self, user: str, callback: str, text: str | None) -> int:
-        """Type `text` into the newest open modal with `callback` and press its submit button."""
-        view = next(v for v in reversed(self.slack.views.values()) if v["callback_id"] == callback)
+        """Type `text` into the first field of the newest open modal with `callback` and submit."""
+        view = self._open_view(callback)
         box = next(block for block in view["blocks"] if block["type"] == "input")
-        values = {box["block_id"]: {box["element"]["action_id"]: text}}
+        return self.fill_in(user, callback, {box["block_id"]: {box["element"]["action_id"]: text}})
+
+    def fill_in(self, user: str, callback: str, values: Mapping[str, Mapping[str, str | None]]) -> int:
+        """Fill several fields (block id -> field id -> text or chosen value) and submit."""
+        view = self._open_view(callback)
         return self.dispatch(self.requests.view_submission(user=user, view=view, values=values))
+
+    def _open_view(self, callback: str) -> dict[str, Any]:
+        return next(v for v in reversed(self.slack.views.values()) if v["callback_id"] == callback)
 
     def command(self, user: str, channel: str, text: str = "") -> Any:
         """`/borgerbot` typed by `user`; returns what the app sent back to the response URL."""

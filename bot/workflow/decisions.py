@@ -171,8 +171,9 @@ class Decisions:
             self.ctx.record(session, "closed", actor=actor, inquiry_id=inquiry_id, reason=reason)
         self.presenter.refresh(inquiry_id)
 
-    def hide(self, inquiry_id: int, actor: str, reason: str, hidden: bool = True) -> None:
-        """Hide (or unhide) a public comment on the platform; officers only, reason required."""
+    def hide(self, inquiry_id: int, actor: str, reason: str, *, note: str = "", hidden: bool = True) -> None:
+        """Hide (or unhide) a public comment on the platform; officers only, with a reason code
+        from the debate rules, a note and a snapshot of the text, as moderation must document."""
         with self.ctx.store.session() as session:
             self.ctx.require_officer(session, actor, "hide", inquiry_id)
             inquiry = self.ctx.load(session, inquiry_id)
@@ -184,6 +185,6 @@ class Decisions:
         with self.ctx.store.session() as session:
             self.ctx.record(
                 session, "hidden" if hidden else "unhidden", actor=actor, inquiry_id=inquiry_id,
-                reason=reason, snapshot=inquiry.text,
+                reason=reason, note=note, snapshot=inquiry.text,
             )
         self.presenter.refresh(inquiry_id)
