@@ -212,7 +212,11 @@ class GraphWorld:
         belongs = self._member_test(node, name)
         found = [n for n in self.nodes.values() if not n.deleted and belongs(n)]
         if name == "conversations":
-            return sorted(found, key=self.updated, reverse=True)
+            latest = {n.id: n.created for n in found}  # one pass, not one per conversation
+            for message in self.nodes.values():
+                if message.kind == "message" and not message.deleted and message.container in latest:
+                    latest[message.container] = max(latest[message.container], message.created)
+            return sorted(found, key=lambda n: latest[n.id], reverse=True)
         oldest_first = sorted(found, key=lambda n: (n.created, n.id))
         return oldest_first if name in ("comments", "replies") else oldest_first[::-1]
 
