@@ -51,12 +51,23 @@ class PlatformError(BorgerbotError):
 
 
 class RateLimited(PlatformError):
-    """The platform throttles us; wait `retry_after` seconds before calling again."""
+    """The platform throttles us; wait `retry_after` seconds before calling again.
+
+    `per_stream` says the limit belongs to one endpoint (X counts each endpoint on its own),
+    so only that stream waits; otherwise the whole account does.
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float, platform: str = "", account: str = ""
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        platform: str = "",
+        account: str = "",
+        per_stream: bool = False,
     ) -> None:
         self.retry_after = retry_after
+        self.per_stream = per_stream
         super().__init__(message, platform=platform, account=account)
 
 

@@ -217,6 +217,7 @@ class PollCursor(SQLModel, table=True):
     account: str = Field(primary_key=True, max_length=100)
     stream: str = Field(primary_key=True, max_length=50)
     position: str = Field(default="", max_length=500)
+    paused_until: datetime | None = _time(nullable=True)  # this stream alone is throttled
     updated_at: datetime = _time()
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from bot.errors import AuthExpired, ObjectGone, PlatformError, PlatformUnavailable, RateLimited
 from bot.models import AccountStatus, PollCursor
 from bot.platforms.base import PlatformClient
+from bot.store import Store
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,19 @@ def poll_account(workflow: Workflow, client: PlatformClient, now: datetime) -> P
     return outcome
 
 
+def _pause_stream(store: Store, client: PlatformClient, stream: str, until: datetime) -> None:
+    """Only this endpoint is throttled (e.g. X's 15 DM reads per 15 minutes): the account's
+    other streams go on."""
+    with store.session() as session:
+        cursor = session.get(PollCursor, (client.platform, client.account, stream)) or PollCursor(
+            platform=client.platform, account=client.account, stream=stream
+        )
+        cursor.paused_until = until
+        session.add(cursor)
+    log.warning("%s/%s %s throttled; paused until %s", client.platform, client.account, stream,
+                until.isoformat())
+
+
 def _poll_stream(
     workflow: Workflow, client: PlatformClient, stream: str, now: datetime, outcome: PollOutcome
 ) -> bool:
@@ -55,10 +69,16 @@ def _poll_stream(
     with store.session() as session:
         cursor = session.get(PollCursor, (client.platform, client.account, stream))
         position = cursor.position if cursor else ""
+        if cursor is not None and cursor.paused_until and cursor.paused_until > now:
+            return True
     try:
         result = client.fetch_new(stream, position)
     except RateLimited as exc:
-        workflow.intake.pause_account(client.platform, client.account, now + timedelta(seconds=exc.retry_after))
+        until = now + timedelta(seconds=exc.retry_after)
+        if exc.per_stream:
+            _pause_stream(store, client, stream, until)
+            return True
+        workflow.intake.pause_account(client.platform, client.account, until)
         outcome.skipped_reason = "throttled"
         return False
     except AuthExpired as exc:

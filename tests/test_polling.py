@@ -105,6 +105,27 @@ def test_a_throttled_account_is_polled_again_once_the_wait_is_over(world: Sandbo
     assert stored(world, "facebook", waiting) == 1
 
 
+def test_x_messages_throttled_on_their_own_do_not_stop_mentions(world: SandboxWorld) -> None:
+    world.x.throttle_next(route="GET /dm_events")
+    now = world.clock()
+    poll(world, "x", now)
+    mention = comment(world, "x")
+    outcome = poll(world, "x", now + timedelta(minutes=1))
+    assert outcome.skipped_reason == ""
+    assert stored(world, "x", mention) == 1
+
+
+def test_throttled_x_messages_are_read_again_once_their_window_reopens(world: SandboxWorld) -> None:
+    world.x.throttle_next(route="GET /dm_events", reset_in=900)
+    now = world.clock()
+    poll(world, "x", now)
+    _, message = world.citizens.write({"platform": "x", "kind": "message", "text": QUESTION})
+    poll(world, "x", now + timedelta(minutes=5))
+    assert stored(world, "x", message) == 0
+    poll(world, "x", now + timedelta(minutes=16))
+    assert stored(world, "x", message) == 1
+
+
 def test_an_expired_token_is_told_once_in_danish_to_the_communication_unit(
     world: SandboxWorld,
 ) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bot.errors import AuthExpired, DuplicateRejected, PlatformError
+from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
 from bot.platforms.http import DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
 from bot.platforms.x_messages import DmReader, parse_time
@@ -88,7 +88,12 @@ class XClient:
 
     def fetch_new(self, stream: str, cursor: str) -> FetchResult:
         if stream == "messages":
-            return self._dms.fetch_new(cursor)
+            try:
+                return self._dms.fetch_new(cursor)
+            except RateLimited as exc:
+                # X limits each endpoint on its own: mentions can still be read meanwhile.
+                raise RateLimited(str(exc), retry_after=exc.retry_after, platform=self.platform,
+                                  account=self.account, per_stream=True) from None
         if stream != "mentions":
             raise ValueError(f"unknown X stream {stream!r}")
         since = json.loads(cursor) if cursor else {}
