@@ -155,6 +155,12 @@ class FakeSlack:
         with self._lock:
             self._transport.setdefault(method, []).append(Transport(0.0, True, apply, times))
 
+    def clear_faults(self) -> None:
+        """Every injected failure, delay and drop switched off; the world stays as it is."""
+        with self._lock:
+            self._injected.clear()
+            self._transport.clear()
+
     def take_transport(self, method: str) -> Transport | None:
         """The delay or drop switch for this call, consumed (the HTTP layer acts on it)."""
         with self._lock:
