@@ -8,10 +8,9 @@ entirely new has older comments worth a follow-up call (docs 6).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from bot.platforms.base import FetchResult, ReplyTarget
+from bot.platforms.base import ReplyTarget
 from bot.platforms.graph import GraphClient
 from bot.platforms.graph_cursor import Collected, parse_time
 
@@ -23,30 +22,15 @@ class FacebookClient(GraphClient):
 
     platform = "facebook"
 
-    def fetch_new(self, stream: str, cursor: str) -> FetchResult:
-        if stream == "messages":
-            items, own, next_cursor = self.fetch_messages(cursor)
-            return FetchResult(items=items, own_replies=own, next_cursor=next_cursor)
-        if stream != "comments":
-            raise ValueError(f"unknown stream {stream!r}")
-        seen = self.window(cursor)
+    def posts_fields(self) -> str:
         nested = (
             f"comments.filter(stream).order(reverse_chronological)"
             f".limit({self.comments_per_item}){{{COMMENT_FIELDS}}}"
         )
-        first = self.get(
-            f"{self.account}/feed",
-            limit=self.page_size,
-            fields=f"id,message,created_time,from{{id,name}},permalink_url,{nested}",
-        )
-        for number, post in enumerate(self.follow(first), start=1):
-            self._collect_post(post, seen)
-            if number >= self.recent_items:
-                break
-        return FetchResult(items=seen.items, own_replies=seen.own,
-                           next_cursor=seen.next_cursor(cursor))
+        return f"id,message,created_time,from{{id,name}},permalink_url,{nested}"
 
-    def _collect_post(self, post: dict[str, Any], seen: Collected) -> None:
+    def collect_post(self, post: dict[str, Any], seen: Collected) -> None:
+        """A visitor's post is itself an inquiry; its comments come newest first."""
         created = parse_time(post["created_time"])
         author = post.get("from", {}).get("id")
         if author != self.account and seen.is_new(post["id"], created):
@@ -57,20 +41,4 @@ class FacebookClient(GraphClient):
             created = parse_time(comment["created_time"])
             if created <= seen.since:
                 break
-            self._collect_comment(comment, post, created, seen)
-
-    def _collect_comment(
-        self, comment: dict[str, Any], post: dict[str, Any], created: datetime, seen: Collected
-    ) -> None:
-        if comment.get("is_hidden") or not seen.is_new(comment["id"], created):
-            return
-        parent = comment.get("parent", {}).get("id")
-        if comment.get("from", {}).get("id") == self.account:
-            seen.own.append(self.own_reply(comment, parent or post["id"], created))
-            return
-        thread = parent or comment["id"]
-        target = ReplyTarget("comment", {"object_id": thread, "item_id": comment["id"]})
-        seen.items.append(self.item(
-            comment, kind="reply" if parent else "comment", created=created, target=target,
-            post_id=post["id"], post_text=post.get("message"),
-        ))
+            self.collect_comment(comment, post, created, seen)

@@ -1,47 +1,28 @@
-"""What the Facebook and Instagram connectors share: the Graph API's errors, paging, time
-windows, Messenger-style conversations and the marker that makes replies findable.
+"""What the Facebook and Instagram connectors share: paging, time windows, comment threads,
+Messenger-style conversations and the marker that makes replies findable.
 
-Graph errors are classified by `error.code`, never by HTTP status (docs 1.8-1.9). The
-token travels in an `Authorization` header and is stripped from every `paging.next` URL
-Graph hands back, so it never appears in a URL that httpx or we could log.
+The token travels in an `Authorization` header and is stripped from every `paging.next`
+URL Graph hands back, so it never appears in a URL that httpx or we could log.
 
-Incremental reading (time window with overlap, plus memory of what it returned) lives in
-`graph_cursor`.
+Graph's error codes are mapped in `graph_errors`; incremental reading (time window with
+overlap, plus memory of what it returned) lives in `graph_cursor`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from bot.errors import (
-    AuthExpired,
-    DuplicateRejected,
-    ObjectGone,
-    PlatformError,
-    PlatformUnavailable,
-)
-from bot.platforms.base import IncomingItem, OwnReply, ReplyTarget, SentReply
+from bot.errors import PlatformError
+from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
 from bot.platforms.graph_cursor import Collected, parse_time
-from bot.platforms.http import (
-    DEFAULT_RETRY_AFTER,
-    ApiClient,
-    RetryPolicy,
-    make_http,
-    meta_usage,
-    retry_after_seconds,
-)
-
-THROTTLE_CODES = {4, 17, 32, 341, 613, 80001, 80002, 80006}
-WINDOW_SUBCODES = {2018278, 2534022}
-AUTH_CODES = {102, 190}
-PERMISSION_CODES = {10, *range(200, 300)}
-DUPLICATE_CODES = {506, 10900}
-TRANSIENT_CODES = {1, 2}
+from bot.platforms.graph_errors import classify_graph
+from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
 
 # Invisible characters (zero-width space, non-joiner, joiner, word joiner) carry 2 bits
 # each; the invisible separator U+2063 opens the marker.
@@ -70,45 +51,22 @@ def _text(raw: dict[str, Any]) -> str:
     return str(raw.get("message", raw.get("text", "")))
 
 
-def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | None:
-    """Map Graph's error envelope to the error tree; None leaves it to the status defaults."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(error, dict):
-        return None
-    code, subcode = error.get("code"), error.get("error_subcode")
-    where = f"{response.request.method} {response.request.url.path}"
-    detail = f"{where}: Graph error {code}/{subcode} {error.get('type')}: {error.get('message')}"
-    if code in THROTTLE_CODES or response.status_code == 429:
-        usage = meta_usage(response.headers)
-        waits = [retry_after_seconds(response.headers), usage.regain_seconds if usage else None]
-        wait = max((w for w in waits if w), default=DEFAULT_RETRY_AFTER)
-        return api.rate_limited(detail, wait)
-    if code == 10 and subcode in WINDOW_SUBCODES:
-        return api.error(PlatformError, detail + " (messaging window closed)")
-    if code in AUTH_CODES or code in PERMISSION_CODES:
-        return api.error(AuthExpired, detail)
-    if code == 100 and subcode == 33 or code == 551:
-        return api.error(ObjectGone, detail)
-    if code in DUPLICATE_CODES:
-        return api.error(DuplicateRejected, detail)
-    if code in TRANSIENT_CODES or error.get("is_transient") or response.status_code >= 500:
-        return api.error(PlatformUnavailable, detail)
-    return api.error(PlatformError, detail)
+class GraphClient(ABC):
+    """Shared base of `FacebookClient` and `InstagramClient`: one account on Graph.
 
-
-class GraphClient:
-    """Shared base of `FacebookClient` and `InstagramClient`: one account on Graph."""
+    The class attributes are where the two dialects differ; Facebook's are the defaults.
+    """
 
     platform = "graph"
     messaging_platform = "messenger"
     name_key = "name"
+    posts_edge = "feed"
+    caption_key = "message"
+    hidden_key = "is_hidden"
     hide_param = "is_hidden"
     reply_edge = "comments"
     thread_fields = "id,message,from"
-    thread_params: dict[str, str] = {"filter": "stream"}
+    thread_params: ClassVar[Mapping[str, str]] = {"filter": "stream"}
 
     def __init__(
         self,
@@ -121,8 +79,8 @@ class GraphClient:
         comments_per_item: int = 50,
         overlap: timedelta = timedelta(minutes=10),
         lookback: timedelta = timedelta(days=7),
-        timeout: float = 10.0,
-        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.account = account
         self.recent_items = recent_items
@@ -172,9 +130,56 @@ class GraphClient:
     def window(self, cursor: str) -> Collected:
         return Collected.parse(cursor, self.overlap, self.lookback)
 
+    # -- comments on the account's recent posts or media -----------------------------------
+
+    def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        if stream == "messages":
+            return self.fetch_messages(cursor)
+        if stream != "comments":
+            raise ValueError(f"unknown stream {stream!r}")
+        seen = self.window(cursor)
+        first = self.get(
+            f"{self.account}/{self.posts_edge}", limit=self.page_size, fields=self.posts_fields()
+        )
+        for number, post in enumerate(self.follow(first), start=1):
+            self.collect_post(post, seen)
+            if number >= self.recent_items:
+                break
+        return seen.result(cursor)
+
+    @abstractmethod
+    def posts_fields(self) -> str:
+        """The `fields` of one posts request: each post with its newest comments nested."""
+
+    @abstractmethod
+    def collect_post(self, post: dict[str, Any], seen: Collected) -> None:
+        """Walk one post's comment threads as far back as the window reaches."""
+
+    def parent_of(self, comment: dict[str, Any]) -> str | None:
+        parent: str | None = comment.get("parent", {}).get("id")
+        return parent
+
+    def collect_comment(
+        self, comment: dict[str, Any], post: dict[str, Any], created: datetime, seen: Collected
+    ) -> None:
+        """A citizen's comment or reply becomes an item; the account's own, an own reply."""
+        if comment.get(self.hidden_key) or not seen.is_new(comment["id"], created):
+            return
+        parent = self.parent_of(comment)
+        if comment.get("from", {}).get("id") == self.account:
+            seen.own.append(self.own_reply(comment, parent or post["id"], created))
+            return
+        thread = parent or comment["id"]
+        target = ReplyTarget("comment", {"object_id": thread, "item_id": comment["id"]})
+        seen.items.append(self.item(
+            comment, kind="reply" if parent else "comment", created=created, target=target,
+            post_id=post["id"], post_text=post.get(self.caption_key),
+            permalink=post.get("permalink"),
+        ))
+
     # -- conversations (Messenger and Instagram DMs look the same) -------------------------
 
-    def fetch_messages(self, cursor: str) -> tuple[list[IncomingItem], list[OwnReply], str]:
+    def fetch_messages(self, cursor: str) -> FetchResult:
         seen = self.window(cursor)
         first = self.get(
             f"{self.account}/conversations",
@@ -188,7 +193,7 @@ class GraphClient:
                 break
             messages = list(self._new_messages(conversation.get("messages", {}), seen.since))
             self._collect_messages(conversation["id"], messages, seen)
-        return seen.items, seen.own, seen.next_cursor(cursor)
+        return seen.result(cursor)
 
     def _new_messages(self, envelope: dict[str, Any], since: datetime) -> Iterator[dict[str, Any]]:
         """Messages come newest first; stop once a page reaches back past the window."""

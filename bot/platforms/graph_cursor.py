@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.platforms.base import IncomingItem, OwnReply
+from bot.platforms.base import FetchResult, IncomingItem, OwnReply
 
 
 def parse_time(value: Any) -> datetime:
@@ -72,3 +72,7 @@ class Collected:
         floor = self.newest - self.overlap
         recent = sorted((t, i) for i, t in self.observed.items() if t > floor)[-REMEMBERED_IDS:]
         return " ".join([self.newest.isoformat(), *(_digest(i) for _, i in recent)])
+
+    def result(self, previous: str) -> FetchResult:
+        return FetchResult(items=self.items, own_replies=self.own,
+                           next_cursor=self.next_cursor(previous))

@@ -176,6 +176,9 @@ class RetryPolicy:
         return random.uniform(0.0, min(self.max_delay, self.base_delay * 2**attempt))
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 # -- the client ------------------------------------------------------------------------------
 
 
@@ -190,7 +193,7 @@ class ApiClient:
         account: str,
         secrets: Iterable[str] = (),
         classify: Classifier | None = None,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.http = http
         self.platform = platform

@@ -11,10 +11,9 @@ followed, which happens only while the page is entirely new.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from bot.platforms.base import FetchResult, ReplyTarget
 from bot.platforms.graph import GraphClient
 from bot.platforms.graph_cursor import Collected, parse_time
 
@@ -27,57 +26,30 @@ class InstagramClient(GraphClient):
     platform = "instagram"
     messaging_platform = "instagram"
     name_key = "username"
+    posts_edge = "media"
+    caption_key = "caption"
+    hidden_key = "hidden"
     hide_param = "hide"
     reply_edge = "replies"
     thread_fields = "id,text,from{id,username}"
-    thread_params: dict[str, str] = {}
+    thread_params: ClassVar[Mapping[str, str]] = {}
 
-    def fetch_new(self, stream: str, cursor: str) -> FetchResult:
-        if stream == "messages":
-            items, own, next_cursor = self.fetch_messages(cursor)
-            return FetchResult(items=items, own_replies=own, next_cursor=next_cursor)
-        if stream != "comments":
-            raise ValueError(f"unknown stream {stream!r}")
-        seen = self.window(cursor)
+    def posts_fields(self) -> str:
         limit = self.comments_per_item
         nested = (
             f"comments.limit({limit}){{{REPLY_FIELDS},replies.limit({limit}){{{REPLY_FIELDS}}}}}"
         )
-        first = self.get(
-            f"{self.account}/media",
-            limit=self.page_size,
-            fields=f"id,caption,timestamp,permalink,comments_count,{nested}",
-        )
-        for number, media in enumerate(self.follow(first), start=1):
-            self._collect_media(media, seen)
-            if number >= self.recent_items:
-                break
-        return FetchResult(items=seen.items, own_replies=seen.own,
-                           next_cursor=seen.next_cursor(cursor))
+        return f"id,caption,timestamp,permalink,comments_count,{nested}"
 
-    def _collect_media(self, media: dict[str, Any], seen: Collected) -> None:
+    def collect_post(self, post: dict[str, Any], seen: Collected) -> None:
         """Top-level comments come newest first; replies are read in every listed thread."""
-        for comment in self.follow(media.get("comments", {})):
+        for comment in self.follow(post.get("comments", {})):
             created = parse_time(comment["timestamp"])
-            self._collect_comment(comment, media, created, seen)
+            self.collect_comment(comment, post, created, seen)
             for reply in self.follow(comment.get("replies", {})):
-                self._collect_comment(reply, media, parse_time(reply["timestamp"]), seen)
+                self.collect_comment(reply, post, parse_time(reply["timestamp"]), seen)
             if created <= seen.since:
                 break
 
-    def _collect_comment(
-        self, comment: dict[str, Any], media: dict[str, Any], created: datetime, seen: Collected
-    ) -> None:
-        if comment.get("hidden") or not seen.is_new(comment["id"], created):
-            return
-        parent = comment.get("parent_id")
-        if comment.get("from", {}).get("id") == self.account:
-            seen.own.append(self.own_reply(comment, parent or media["id"], created))
-            return
-        thread = parent or comment["id"]
-        target = ReplyTarget("comment", {"object_id": thread, "item_id": comment["id"]})
-        seen.items.append(self.item(
-            comment, kind="reply" if parent else "comment", created=created, target=target,
-            post_id=media["id"], post_text=media.get("caption"),
-            permalink=media.get("permalink"),
-        ))
+    def parent_of(self, comment: dict[str, Any]) -> str | None:
+        return comment.get("parent_id")

@@ -24,7 +24,7 @@ import httpx
 
 from bot.errors import AuthExpired, DuplicateRejected, ObjectGone, PlatformError
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class LinkedInClient:
         *,
         http: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         recent_posts: int = 50,
         overlap: timedelta = timedelta(minutes=10),
         version: str = API_VERSION,

@@ -24,7 +24,7 @@ import httpx
 
 from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
 from bot.platforms.x_messages import DmReader, parse_time
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class XClient:
         *,
         http: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: RetryPolicy = DEFAULT_RETRY,
         dm_page_size: int = 20,
         overlap: timedelta = timedelta(minutes=10),
     ) -> None:
