@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -18,20 +16,18 @@ from bot.errors import (
 )
 from bot.platforms.base import ReplyTarget
 from bot.platforms.facebook import FacebookClient
-from bot.platforms.http import RetryPolicy
 from bot.sandbox.graph import GraphEmulator
+from tests.graph_support import ago, clients, serve
 
 TOKEN = "EAAB-page-token-4f9c2d"
 PAGE = "1000000001"
 FEED = "GET /{id}/feed"
+Make = Callable[..., FacebookClient]
 
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[GraphEmulator]:
-    emulator = GraphEmulator(token=TOKEN, page_id=PAGE)
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from serve(GraphEmulator(token=TOKEN, page_id=PAGE))
 
 
 @pytest.fixture
@@ -40,33 +36,14 @@ def graph(running: GraphEmulator) -> GraphEmulator:
     return running
 
 
-Make = Callable[..., FacebookClient]
-
-
 @pytest.fixture
 def make(graph: GraphEmulator) -> Iterator[Make]:
-    """Clients with small timeouts and instant retries, closed after the test."""
-    made: list[FacebookClient] = []
-
-    def build(**options: Any) -> FacebookClient:
-        made.append(FacebookClient(
-            PAGE, TOKEN, graph.base_url + "v26.0/", timeout=0.2,
-            retry=RetryPolicy(attempts=3, base_delay=0.0), **options,
-        ))
-        return made[-1]
-
-    yield build
-    for client in made:
-        client.close()
+    yield from clients(FacebookClient, PAGE, graph)
 
 
 @pytest.fixture
 def facebook(make: Make) -> FacebookClient:
     return make()
-
-
-def ago(graph: GraphEmulator, minutes: float) -> str:
-    return (graph.now() - timedelta(minutes=minutes)).isoformat()
 
 
 # -- what arrives -----------------------------------------------------------------------------

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from datetime import timedelta
-from typing import Any
 
 import pytest
 
 from bot.errors import AuthExpired, ObjectGone, PlatformUnavailable, RateLimited
 from bot.platforms.base import ReplyTarget
-from bot.platforms.http import RetryPolicy
 from bot.platforms.instagram import InstagramClient
 from bot.sandbox.graph import GraphEmulator
+from tests.graph_support import ago, clients, serve
 
 TOKEN = "IGQV-account-token-77aa31"
 IG = "17841400000000001"
@@ -23,10 +21,7 @@ Make = Callable[..., InstagramClient]
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[GraphEmulator]:
-    emulator = GraphEmulator(token=TOKEN, ig_id=IG, ig_username="eksempelkommune")
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from serve(GraphEmulator(token=TOKEN, ig_id=IG, ig_username="eksempelkommune"))
 
 
 @pytest.fixture
@@ -37,28 +32,12 @@ def graph(running: GraphEmulator) -> GraphEmulator:
 
 @pytest.fixture
 def make(graph: GraphEmulator) -> Iterator[Make]:
-    """Clients with small timeouts and instant retries, closed after the test."""
-    made: list[InstagramClient] = []
-
-    def build(**options: Any) -> InstagramClient:
-        made.append(InstagramClient(
-            IG, TOKEN, graph.base_url + "v26.0/", timeout=0.2,
-            retry=RetryPolicy(attempts=3, base_delay=0.0), **options,
-        ))
-        return made[-1]
-
-    yield build
-    for client in made:
-        client.close()
+    yield from clients(InstagramClient, IG, graph)
 
 
 @pytest.fixture
 def instagram(make: Make) -> InstagramClient:
     return make()
-
-
-def ago(graph: GraphEmulator, minutes: float) -> str:
-    return (graph.now() - timedelta(minutes=minutes)).isoformat()
 
 
 def test_comment_on_media_arrives_with_the_caption(
