@@ -13,6 +13,9 @@ from sqlalchemy import Engine, text
 from bot.demo.world import SandboxWorld
 from bot.store import Store, make_engine, upgrade
 
+# Helper modules that assert on a test's behalf get pytest's detailed failure messages too.
+pytest.register_assert_rewrite("tests.emulator_support")
+
 POSTGRES_URL = os.environ.get("BORGERBOT_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("BORGERBOT_REQUIRE_POSTGRES") == "1"
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from bot.errors import (
 from bot.platforms.base import ReplyTarget
 from bot.platforms.facebook import FacebookClient
 from bot.sandbox.graph import GraphEmulator
-from tests.graph_support import ago, clients, serve
+from tests.emulator_support import ago, graph_clients, serve
 
 TOKEN = "EAAB-page-token-4f9c2d"
 PAGE = "1000000001"
@@ -38,7 +38,7 @@ def graph(running: GraphEmulator) -> GraphEmulator:
 
 @pytest.fixture
 def make(graph: GraphEmulator) -> Iterator[Make]:
-    yield from clients(FacebookClient, PAGE, graph)
+    yield from graph_clients(FacebookClient, PAGE, graph)
 
 
 @pytest.fixture

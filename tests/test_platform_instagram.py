@@ -11,7 +11,7 @@ from bot.errors import AuthExpired, ObjectGone, PlatformUnavailable, RateLimited
 from bot.platforms.base import ReplyTarget
 from bot.platforms.instagram import InstagramClient
 from bot.sandbox.graph import GraphEmulator
-from tests.graph_support import ago, clients, serve
+from tests.emulator_support import ago, graph_clients, serve
 
 TOKEN = "IGQV-account-token-77aa31"
 IG = "17841400000000001"
@@ -32,7 +32,7 @@ def graph(running: GraphEmulator) -> GraphEmulator:
 
 @pytest.fixture
 def make(graph: GraphEmulator) -> Iterator[Make]:
-    yield from clients(InstagramClient, IG, graph)
+    yield from graph_clients(InstagramClient, IG, graph)
 
 
 @pytest.fixture

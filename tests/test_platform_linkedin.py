@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,22 +16,18 @@ from bot.errors import (
     RateLimited,
 )
 from bot.platforms.base import FetchResult
-from bot.platforms.http import RetryPolicy
 from bot.platforms.linkedin import LinkedInClient
 from bot.sandbox.linkedin import LinkedInEmulator
+from tests.emulator_support import NO_WAIT, OUTAGES, assert_token_kept_secret, begin_outage, serve
 
 ORG_ID = "2414183"
-NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
 COMMENTS = "GET /socialActions/{target}/comments"
 REPLY = "POST /socialActions/{target}/comments"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LinkedInEmulator]:
-    emulator = LinkedInEmulator(org_id=ORG_ID)
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from serve(LinkedInEmulator(org_id=ORG_ID))
 
 
 @pytest.fixture
@@ -225,16 +220,11 @@ def test_a_passing_server_error_is_retried(
     assert len(poll(client).items) == 1
 
 
-@pytest.mark.parametrize("fault", ["server_error", "slow", "dropped"])
+@pytest.mark.parametrize("fault", OUTAGES)
 def test_a_lasting_outage_raises_platform_unavailable(
     linkedin: LinkedInEmulator, client: LinkedInClient, fault: str
 ) -> None:
-    if fault == "server_error":
-        linkedin.server_error_next(503, times=3)
-    elif fault == "slow":
-        linkedin.delay_next(0.5, times=3)
-    else:
-        linkedin.drop_next(times=3)
+    begin_outage(linkedin, fault)
     with pytest.raises(PlatformUnavailable):
         poll(client)
 
@@ -280,13 +270,5 @@ def test_a_duplicate_refused_by_the_platform_raises_duplicate_rejected(
 def test_the_token_never_reaches_logs_or_error_messages(
     linkedin: LinkedInEmulator, client: LinkedInClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     linkedin.add_comment(linkedin.add_post("Nyt"), "Hvornår?")
-    poll(client)
-    linkedin.server_error_next(503, times=1)
-    linkedin.expire_token()
-    with pytest.raises(AuthExpired) as caught:
-        poll(client)
-    assert caplog.records
-    assert linkedin.token not in caplog.text
-    assert linkedin.token not in str(caught.value)
+    assert_token_kept_secret(linkedin, lambda: poll(client), caplog)

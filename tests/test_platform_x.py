@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
@@ -16,19 +15,14 @@ from bot.errors import (
     RateLimited,
 )
 from bot.platforms.base import FetchResult, IncomingItem
-from bot.platforms.http import RetryPolicy
 from bot.platforms.x import XClient
 from bot.sandbox.x import XEmulator
-
-NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+from tests.emulator_support import NO_WAIT, OUTAGES, assert_token_kept_secret, begin_outage, serve
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[XEmulator]:
-    emulator = XEmulator()
-    emulator.start()
-    yield emulator
-    emulator.stop()
+    yield from serve(XEmulator())
 
 
 @pytest.fixture
@@ -269,16 +263,11 @@ def test_a_passing_server_error_is_retried(x: XEmulator, client: XClient, anna: 
     assert len(mentions(client).items) == 1
 
 
-@pytest.mark.parametrize("fault", ["server_error", "slow", "dropped"])
+@pytest.mark.parametrize("fault", OUTAGES)
 def test_a_lasting_outage_raises_platform_unavailable(
     x: XEmulator, client: XClient, fault: str
 ) -> None:
-    if fault == "server_error":
-        x.server_error_next(503, times=3)
-    elif fault == "slow":
-        x.delay_next(0.5, times=3)
-    else:
-        x.drop_next(times=3)
+    begin_outage(x, fault)
     with pytest.raises(PlatformUnavailable):
         mentions(client)
 
@@ -303,14 +292,6 @@ def test_replying_to_a_deleted_post_raises_object_gone(
 def test_the_token_never_reaches_logs_or_error_messages(
     x: XEmulator, client: XClient, anna: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     x.post("@EksempelKommune hej", author=anna)
-    mentions(client)
-    x.server_error_next(503, times=1)
-    x.expire_token()
-    with pytest.raises(AuthExpired) as caught:
-        mentions(client)
-    assert caplog.records
-    assert x.token not in caplog.text
-    assert x.token not in str(caught.value)
+    assert_token_kept_secret(x, lambda: mentions(client), caplog)
 
