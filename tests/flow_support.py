@@ -1,12 +1,14 @@
-"""What flow tests share: the scripted people and texts, and how to read a Slack message
-the way a person reads it (its text, its buttons)."""
+"""What flow tests share: the scripted people and texts, how to read a Slack message the way
+a person reads it (its text, its buttons), and the audit events an action left behind."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import select
+
 from bot.demo.world import OFFICERS, SandboxWorld, Where, specialist_for
-from bot.models import Inquiry
+from bot.models import Event, Inquiry
 
 OFFICER, OTHER_OFFICER = OFFICERS
 QUESTION = "Hvornår bliver mit storskrald hentet? Sofaen står stadig ude ved fortovet."
@@ -43,3 +45,8 @@ def drafted(world: SandboxWorld, text: str = QUESTION, platform: str = "facebook
     inquiry = world.citizen_writes({"platform": platform, "kind": kind, "text": text})
     world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
     return world.inquiry(inquiry.id or 0)
+
+
+def events(world: SandboxWorld, action: str) -> list[Event]:
+    with world.store.session() as session:
+        return list(session.exec(select(Event).where(Event.action == action)).all())

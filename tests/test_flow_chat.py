@@ -8,12 +8,11 @@ what people would see: the fake Slack's channels and threads, and the platform e
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
 
 from bot import texts
 from bot.chat import slack_blocks as sb
 from bot.demo.world import SandboxWorld, specialist_for
-from bot.models import Event, InquiryState
+from bot.models import InquiryState
 from tests.flow_support import (
     DRAFT,
     OFFICER,
@@ -21,6 +20,7 @@ from tests.flow_support import (
     buttons,
     channel_name,
     drafted,
+    events,
     message,
     shown_text,
 )
@@ -197,8 +197,7 @@ def test_an_officer_can_hide_a_comment_on_the_platform_with_a_reason(world: Sand
 def test_hiding_records_who_why_and_what_the_comment_said(world: SandboxWorld) -> None:
     inquiry = world.citizen_writes({"text": QUESTION})
     hide_with_reason(world, inquiry.id or 0, "offensive")
-    with world.store.session() as session:
-        hidden = session.exec(select(Event).where(Event.action == "hidden")).one()
+    [hidden] = events(world, "hidden")
     assert (hidden.actor, hidden.detail["reason"]) == (OFFICER, "offensive")
     assert hidden.detail["note"] == "Groft sprog om en nabo"
     assert hidden.detail["snapshot"] == QUESTION
@@ -225,6 +224,4 @@ def test_slack_redelivering_a_thread_message_makes_no_second_draft(world: Sandbo
     redelivered = world.requests.event({"channel_type": "channel", "event_ts": said["ts"], **said},
                                        retry_num=1)
     world.dispatch(redelivered)
-    with world.store.session() as session:
-        drafts = session.exec(select(Event).where(Event.action == "drafted")).all()
-    assert len(drafts) == 1
+    assert len(events(world, "drafted")) == 1

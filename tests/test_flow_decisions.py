@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from sqlmodel import select
-
 from bot import texts
 from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
-from bot.models import Event, InquiryState
+from bot.models import InquiryState
 from tests.flow_support import (
     DRAFT,
     OFFICER,
@@ -17,16 +15,12 @@ from tests.flow_support import (
     buttons,
     channel_name,
     drafted,
+    events,
     message,
     shown_text,
 )
 
 SPECIALIST = specialist_for("affald")
-
-
-def events(world: SandboxWorld, action: str) -> list[Event]:
-    with world.store.session() as session:
-        return list(session.exec(select(Event).where(Event.action == action)).all())
 
 
 def moved(world: SandboxWorld) -> tuple[int, tuple[str, str]]:

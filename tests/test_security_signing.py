@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from bot.assembly import build_workflow
 from bot.demo.world import BOT_TOKEN, OFFICERS, SIGNING_SECRET, SandboxWorld, specialist_for
-from bot.models import Draft, Event, InquiryState
+from bot.models import Draft, InquiryState
 from bot.sandbox.slack_requests import SignedRequest, SlackRequests
 from handlers.app import build_app
-from tests.flow_support import DRAFT, QUESTION, drafted
+from tests.flow_support import DRAFT, QUESTION, drafted, events
 
 OFFICER = OFFICERS[0]
 UNIT = "S0KOMMUNE"
@@ -75,11 +75,6 @@ def forged(world: SandboxWorld, forgery: str) -> tuple[int, SignedRequest]:
 def drafts(world: SandboxWorld) -> list[Draft]:
     with world.store.session() as session:
         return list(session.exec(select(Draft)).all())
-
-
-def events(world: SandboxWorld, action: str) -> list[Event]:
-    with world.store.session() as session:
-        return list(session.exec(select(Event).where(Event.action == action)).all())
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
