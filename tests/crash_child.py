@@ -63,7 +63,7 @@ class ChildBot:
     def close(self) -> None:
         self.stop()
         self._zygote.kill()
-        self._zygote.wait()
+        self._zygote.communicate()  # reaps it and closes both pipes
 
 
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
