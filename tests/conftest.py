@@ -13,6 +13,8 @@ from sqlalchemy import Engine, text
 from bot.demo.world import SandboxWorld
 from bot.store import Store, make_engine, upgrade
 
+pytest_plugins = ["tests.slack_support"]
+
 # Helper modules that assert on a test's behalf get pytest's detailed failure messages too.
 pytest.register_assert_rewrite("tests.emulator_support")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +18,9 @@ from bot.chat.slack import SlackCallFailed, SlackGateway
 from bot.errors import ChatError
 from bot.privacy import CPR_MASK
 from bot.sandbox.slack import FakeSlack
+from tests.slack_support import FakeClock
 
-NOW = datetime(2026, 5, 12, 8, 50, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 12, 8, 50, tzinfo=UTC)
 VIEW = InquiryView(
     inquiry_id=7, platform="facebook", kind="comment", author_name="Ida <!here>",
     text="Hvornår tømmes <@U1> skraldet? 010190-1234", post_text=None, permalink=None,
@@ -29,75 +29,49 @@ VIEW = InquiryView(
     actions=("draft", "no_reply"))
 
 
-class Clock:
-    """Fake monotonic time shared by the gateway and the fake Slack; sleeping moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 3))
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSlack]:
-    with FakeSlack().running() as fake:
-        yield fake
-
-
 @pytest.fixture
-def clock(server: FakeSlack) -> Clock:
-    clock = Clock()
-    server.clock = clock
-    return clock
+def fake(slack: FakeSlack) -> FakeSlack:
+    """The shared fake workspace plus a second channel, #born, that U1 is not in."""
+    slack.add_channel("C2", "born")
+    return slack
 
 
-@pytest.fixture
-def fake(server: FakeSlack, clock: Clock) -> FakeSlack:
-    server.reset()
-    server.add_channel("C1", "teknik", members=("U1",))
-    server.add_channel("C2", "born")
-    return server
-
-
-def gateway(fake: FakeSlack, clock: Clock, token: str = "xoxb-test",
+def gateway(fake: FakeSlack, clock: FakeClock, token: str = "xoxb-test",
             **options: float) -> SlackGateway:
     client = WebClient(token=token, base_url=fake.base_url, timeout=1)
     return SlackGateway(client, sleep=clock.sleep, clock=clock, **options)  # type: ignore[arg-type]
 
 
-def test_a_new_inquiry_appears_as_one_card_in_its_channel(fake: FakeSlack, clock: Clock) -> None:
-    ref = gateway(fake, clock).post_inquiry("C1", VIEW)
+def test_a_new_inquiry_appears_as_one_card_in_its_channel(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    ref = gateway(fake, slack_clock).post_inquiry("C1", VIEW)
     assert [m["ts"] for m in fake.history("C1")] == [ref.ts]
     assert fake.history("C1")[0]["blocks"] == slack_blocks.inquiry_card(VIEW)["blocks"]
 
 
-def test_citizen_text_reaches_slack_escaped_and_masked(fake: FakeSlack, clock: Clock) -> None:
-    ref = gateway(fake, clock).post_inquiry("C1", VIEW)
+def test_citizen_text_reaches_slack_escaped_and_masked(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    ref = gateway(fake, slack_clock).post_inquiry("C1", VIEW)
     body = fake.message("C1", ref.ts)["blocks"][1]["text"]["text"]
     assert body == f"*Ida &lt;!here&gt;* skrev:\nHvornår tømmes &lt;@U1&gt; skraldet? {CPR_MASK}"
 
 
-def test_link_previews_are_turned_off_for_citizen_content(fake: FakeSlack, clock: Clock) -> None:
-    gateway(fake, clock).post_inquiry("C1", VIEW)
+def test_link_previews_are_turned_off_for_citizen_content(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    gateway(fake, slack_clock).post_inquiry("C1", VIEW)
     args = fake.calls_to("chat.postMessage")[0].args
     assert (args["unfurl_links"], args["unfurl_media"]) == (False, False)
 
 
 def test_the_approval_request_goes_to_the_communication_channel(
-        fake: FakeSlack, clock: Clock) -> None:
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
     view = dataclasses.replace(VIEW, draft_text="Hej Ida", actions=("approve", "reject"))
-    gateway(fake, clock).post_approval("C2", view)
+    gateway(fake, slack_clock).post_approval("C2", view)
     assert fake.history("C2")[0]["blocks"][0]["text"]["text"].startswith("Udkast til godkendelse")
 
 
-def test_an_update_redraws_the_same_message(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+def test_an_update_redraws_the_same_message(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     ref = chat.post_inquiry("C1", VIEW)
     chat.update(ref, dataclasses.replace(VIEW, actions=(), status_lines=("✅ Besvaret",)))
     versions = fake.versions("C1", ref.ts)
@@ -105,83 +79,86 @@ def test_an_update_redraws_the_same_message(fake: FakeSlack, clock: Clock) -> No
     assert [m["ts"] for m in fake.history("C1")] == [ref.ts]
 
 
-def test_a_thread_message_lands_under_the_card(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+def test_a_thread_message_lands_under_the_card(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     ref = chat.post_inquiry("C1", VIEW)
     chat.post_in_thread(ref, "⏰ Påmindelse")
     assert [m["text"] for m in fake.thread("C1", ref.ts)] == ["⏰ Påmindelse"]
 
 
-def test_a_notice_never_carries_a_cpr_number(fake: FakeSlack, clock: Clock) -> None:
-    gateway(fake, clock).notify("C2", "Borger skrev 010190-1234")
+def test_a_notice_never_carries_a_cpr_number(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    gateway(fake, slack_clock).notify("C2", "Borger skrev 010190-1234")
     assert fake.history("C2")[0]["text"] == f"Borger skrev {CPR_MASK}"
 
 
-def test_an_ephemeral_message_is_shown_to_one_person_only(fake: FakeSlack, clock: Clock) -> None:
-    gateway(fake, clock).post_ephemeral("C1", "U1", "Beklager")
+def test_an_ephemeral_message_is_shown_to_one_person_only(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    gateway(fake, slack_clock).post_ephemeral("C1", "U1", "Beklager")
     assert [(e["user"], e["text"]) for e in fake.ephemerals] == [("U1", "Beklager")]
     assert fake.history("C1") == []
 
 
 def test_an_unknown_channel_is_a_chat_error_naming_slacks_code(
-        fake: FakeSlack, clock: Clock) -> None:
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
     with pytest.raises(SlackCallFailed) as caught:
-        gateway(fake, clock).notify("C404", "hej")
+        gateway(fake, slack_clock).notify("C404", "hej")
     assert caught.value.code == "channel_not_found"
 
 
-def test_a_revoked_token_is_a_chat_error(fake: FakeSlack, clock: Clock) -> None:
+def test_a_revoked_token_is_a_chat_error(fake: FakeSlack, slack_clock: FakeClock) -> None:
     with pytest.raises(ChatError, match="invalid_auth"):
-        gateway(fake, clock, token="xoxb-revoked").notify("C1", "hej")
+        gateway(fake, slack_clock, token="xoxb-revoked").notify("C1", "hej")
 
 
-def test_an_unreachable_slack_is_a_chat_error(clock: Clock) -> None:
+def test_an_unreachable_slack_is_a_chat_error(slack_clock: FakeClock) -> None:
     client = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/api/", timeout=0.2)
     client.retry_handlers.clear()
     with pytest.raises(ChatError, match="unreachable"):
-        SlackGateway(client, sleep=clock.sleep, clock=clock).notify("C1", "hej")
+        SlackGateway(client, sleep=slack_clock.sleep, clock=slack_clock).notify("C1", "hej")
 
 
-def test_a_429_is_waited_out_for_its_retry_after(fake: FakeSlack, clock: Clock) -> None:
+def test_a_429_is_waited_out_for_its_retry_after(fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=2)
-    gateway(fake, clock).notify("C1", "hej")
-    assert clock.slept == [2.0]
+    gateway(fake, slack_clock).notify("C1", "hej")
+    assert slack_clock.slept == [2.0]
     assert len(fake.history("C1")) == 1
 
 
 def test_slack_throttling_that_never_ends_becomes_a_chat_error(
-        fake: FakeSlack, clock: Clock) -> None:
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.fail_next("chat.update", "ratelimited", status=429, retry_after=1, times=10)
     with pytest.raises(SlackCallFailed, match="ratelimited"):
-        gateway(fake, clock, max_rate_limit_waits=3).update(ChatRef("C1", "1.0"), VIEW)
-    assert clock.slept == [1.0, 1.0, 1.0]
+        gateway(fake, slack_clock, max_rate_limit_waits=3).update(ChatRef("C1", "1.0"), VIEW)
+    assert slack_clock.slept == [1.0, 1.0, 1.0]
 
 
-def test_posts_to_one_channel_are_paced_one_per_second(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+def test_posts_to_one_channel_are_paced_one_per_second(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     for _ in range(3):
         chat.notify("C1", "hej")
-    assert clock.slept == [1.0, 1.0]
+    assert slack_clock.slept == [1.0, 1.0]
 
 
-def test_the_posting_rate_is_configurable(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock, messages_per_second=4)
+def test_the_posting_rate_is_configurable(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock, messages_per_second=4)
     for _ in range(3):
         chat.notify("C1", "hej")
-    assert clock.slept == [0.25, 0.25]
+    assert slack_clock.slept == [0.25, 0.25]
 
 
 def test_another_channel_posts_without_waiting_for_a_busy_one(
-        fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     chat.notify("C1", "første")
     chat.notify("C2", "anden kanal")
-    assert clock.slept == []
+    assert slack_clock.slept == []
 
 
-def test_paced_posting_never_hits_slacks_channel_limit(fake: FakeSlack, clock: Clock) -> None:
+def test_paced_posting_never_hits_slacks_channel_limit(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.limit_posts_per_channel(1.0)
-    chat = gateway(fake, clock)
+    chat = gateway(fake, slack_clock)
     for index in range(5):
         chat.notify("C1", f"besked {index}")
         chat.notify("C2", f"besked {index}")
@@ -210,30 +187,32 @@ def test_a_waiting_channel_does_not_block_another_thread(fake: FakeSlack) -> Non
     assert len(fake.history("C1")) == 2
 
 
-def test_a_modal_opens_with_a_fresh_trigger(fake: FakeSlack, clock: Clock) -> None:
+def test_a_modal_opens_with_a_fresh_trigger(fake: FakeSlack, slack_clock: FakeClock) -> None:
     modal = slack_blocks.draft_modal(VIEW, greeting="Hej Ida", sign_off="Venlig hilsen")
-    view_id = gateway(fake, clock).open_modal(fake.new_trigger_id(), modal)
+    view_id = gateway(fake, slack_clock).open_modal(fake.new_trigger_id(), modal)
     assert fake.views[view_id]["callback_id"] == "draft_modal"
 
 
-def test_a_permalink_points_at_the_card(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+def test_a_permalink_points_at_the_card(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     ref = chat.post_inquiry("C1", VIEW)
     assert chat.permalink(ref).endswith(f"/C1/p{ref.ts.replace('.', '')}")
 
 
-def test_the_communication_unit_is_read_from_its_user_group(fake: FakeSlack, clock: Clock) -> None:
+def test_the_communication_unit_is_read_from_its_user_group(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.add_usergroup("S1", ("U1", "U2"))
-    assert gateway(fake, clock).usergroup_members("S1") == {"U1", "U2"}
+    assert gateway(fake, slack_clock).usergroup_members("S1") == {"U1", "U2"}
 
 
-def test_a_person_is_named_by_their_display_name(fake: FakeSlack, clock: Clock) -> None:
+def test_a_person_is_named_by_their_display_name(fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.add_user("U1", "mette", real_name="Mette Eriksen", display_name="Mette")
-    assert gateway(fake, clock).display_name("U1") == "Mette"
+    assert gateway(fake, slack_clock).display_name("U1") == "Mette"
 
 
-def test_the_newest_human_reply_in_the_thread_is_found(fake: FakeSlack, clock: Clock) -> None:
-    chat = gateway(fake, clock)
+def test_the_newest_human_reply_in_the_thread_is_found(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    chat = gateway(fake, slack_clock)
     ref = chat.post_inquiry("C1", VIEW)
     fake.say("C1", "U1", "første udkast", thread_ts=ref.ts)
     fake.say("C1", "U1", "bedre udkast", thread_ts=ref.ts)
@@ -251,14 +230,14 @@ hostile = st.lists(st.one_of(markup, st.text()), max_size=8).map("".join)
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(author=hostile, text=hostile, draft=hostile)
 def test_slack_accepts_every_card_whatever_the_citizen_wrote(
-        server: FakeSlack, author: str, text: str, draft: str) -> None:
-    server.reset()
-    server.add_channel("C1", "teknik")
+        slack_server: FakeSlack, author: str, text: str, draft: str) -> None:
+    slack_server.reset()
+    slack_server.add_channel("C1", "teknik")
     view = dataclasses.replace(VIEW, author_name=author, text=text, post_text=text,
                                draft_text=draft, actions=("approve", "edit", "reject"))
-    clock = Clock()
-    chat = SlackGateway(WebClient(token="xoxb-test", base_url=server.base_url, timeout=1),
+    clock = FakeClock()
+    chat = SlackGateway(WebClient(token="xoxb-test", base_url=slack_server.base_url, timeout=1),
                         sleep=clock.sleep, clock=clock)
     chat.post_inquiry("C1", view)
     chat.post_approval("C1", view)
-    assert len(server.history("C1")) == 2
+    assert len(slack_server.history("C1")) == 2

@@ -4,7 +4,6 @@ throttling, and signed inbound requests that a real Bolt app accepts."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,40 +14,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.sandbox.slack import FakeSlack
 from bot.sandbox.slack_requests import SlackRequests, signature
+from tests.slack_support import FakeClock
 
 SECRET = "test-secret"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeSlack]:
-    with FakeSlack().running() as fake:
-        yield fake
-
-
 @pytest.fixture
-def clock(server: FakeSlack) -> Clock:
-    server.clock = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def fake(server: FakeSlack, clock: Clock) -> FakeSlack:
-    server.reset()
-    server.add_channel("C1", "teknik", members=("U1",))
-    return server
-
-
-@pytest.fixture
-def client(fake: FakeSlack) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=fake.base_url, timeout=1)
+def client(slack: FakeSlack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=slack.base_url, timeout=1)
 
 
 def error_of(call: Any, **args: Any) -> str:
@@ -69,27 +42,27 @@ def test_auth_test_names_the_bot_as_bolt_needs(client: WebClient) -> None:
     assert (answer["user_id"], answer["bot_id"], answer["team_id"]) == ("UBOT", "BBOT", "T1")
 
 
-def test_a_call_without_token_is_not_authed(fake: FakeSlack) -> None:
-    answer = httpx.post(f"{fake.base_url}auth.test", timeout=1)
+def test_a_call_without_token_is_not_authed(slack: FakeSlack) -> None:
+    answer = httpx.post(f"{slack.base_url}auth.test", timeout=1)
     assert (answer.status_code, answer.json()) == (200, {"ok": False, "error": "not_authed"})
 
 
-def test_a_wrong_token_is_invalid_auth(fake: FakeSlack) -> None:
-    wrong = WebClient(token="xoxb-other", base_url=fake.base_url, timeout=1)
+def test_a_wrong_token_is_invalid_auth(slack: FakeSlack) -> None:
+    wrong = WebClient(token="xoxb-other", base_url=slack.base_url, timeout=1)
     assert error_of(wrong.auth_test) == "invalid_auth"
 
 
-def test_get_with_a_query_string_and_a_path_without_api_prefix_work(fake: FakeSlack) -> None:
-    answer = httpx.get(f"{fake.root_url}/chat.postMessage",
+def test_get_with_a_query_string_and_a_path_without_api_prefix_work(slack: FakeSlack) -> None:
+    answer = httpx.get(f"{slack.root_url}/chat.postMessage",
                        params={"token": "xoxb-test", "channel": "C1", "text": "hej"}, timeout=1)
-    assert answer.json()["ok"] and fake.history("C1")[0]["text"] == "hej"
+    assert answer.json()["ok"] and slack.history("C1")[0]["text"] == "hej"
 
 
-def test_blocks_sent_as_a_json_string_in_a_form_are_understood(fake: FakeSlack) -> None:
+def test_blocks_sent_as_a_json_string_in_a_form_are_understood(slack: FakeSlack) -> None:
     form = {"channel": "C1", "blocks": json.dumps([section("hej")])}
-    httpx.post(f"{fake.base_url}chat.postMessage", data=form, timeout=1,
+    httpx.post(f"{slack.base_url}chat.postMessage", data=form, timeout=1,
                headers={"Authorization": "Bearer xoxb-test"})
-    assert fake.history("C1")[0]["blocks"] == [section("hej")]
+    assert slack.history("C1")[0]["blocks"] == [section("hej")]
 
 
 # --- posting ---------------------------------------------------------------------------------
@@ -100,31 +73,32 @@ def test_a_post_returns_the_stored_message(client: WebClient) -> None:
     assert answer["message"]["user"] == "UBOT" and answer["message"]["ts"] == answer["ts"]
 
 
-def test_a_private_channel_without_the_bot_is_not_found(fake: FakeSlack, client: WebClient) -> None:
-    fake.add_channel("G1", "hemmelig", private=True, bot_member=False)
+def test_a_private_channel_without_the_bot_is_not_found(
+        slack: FakeSlack, client: WebClient) -> None:
+    slack.add_channel("G1", "hemmelig", private=True, bot_member=False)
     assert error_of(client.chat_postMessage, channel="G1", text="hej") == "channel_not_found"
 
 
 def test_a_public_channel_without_the_bot_needs_an_invitation(
-        fake: FakeSlack, client: WebClient) -> None:
-    fake.add_channel("C9", "andet", bot_member=False)
+        slack: FakeSlack, client: WebClient) -> None:
+    slack.add_channel("C9", "andet", bot_member=False)
     assert error_of(client.chat_postMessage, channel="C9", text="hej") == "not_in_channel"
 
 
-def test_an_archived_channel_refuses_posts(fake: FakeSlack, client: WebClient) -> None:
-    fake.add_channel("C8", "gammel", archived=True)
+def test_an_archived_channel_refuses_posts(slack: FakeSlack, client: WebClient) -> None:
+    slack.add_channel("C8", "gammel", archived=True)
     assert error_of(client.chat_postMessage, channel="C8", text="hej") == "is_archived"
 
 
-def test_a_post_without_text_or_blocks_is_refused(fake: FakeSlack) -> None:
-    answer = httpx.post(f"{fake.base_url}chat.postMessage", json={"channel": "C1"}, timeout=1,
+def test_a_post_without_text_or_blocks_is_refused(slack: FakeSlack) -> None:
+    answer = httpx.post(f"{slack.base_url}chat.postMessage", json={"channel": "C1"}, timeout=1,
                         headers={"Authorization": "Bearer xoxb-test"})
     assert answer.json() == {"ok": False, "error": "no_text"}
 
 
-def test_a_very_long_text_is_truncated_at_40000(fake: FakeSlack, client: WebClient) -> None:
+def test_a_very_long_text_is_truncated_at_40000(slack: FakeSlack, client: WebClient) -> None:
     client.chat_postMessage(channel="C1", text="x" * 50_000)
-    assert len(fake.history("C1")[0]["text"]) == 40_000
+    assert len(slack.history("C1")[0]["text"]) == 40_000
 
 
 def test_ts_values_increase_and_sort_as_strings_within_one_second(client: WebClient) -> None:
@@ -170,20 +144,20 @@ def test_too_much_text_across_blocks_is_msg_blocks_too_long(client: WebClient) -
 # --- threads, updates, ephemerals, permalinks, history ------------------------------------
 
 
-def test_a_reply_updates_the_parents_thread_summary(fake: FakeSlack, client: WebClient) -> None:
+def test_a_reply_updates_the_parents_thread_summary(slack: FakeSlack, client: WebClient) -> None:
     parent = client.chat_postMessage(channel="C1", text="kort")["ts"]
-    reply = fake.say("C1", "U1", "udkast", thread_ts=parent)
-    root = fake.message("C1", parent)
+    reply = slack.say("C1", "U1", "udkast", thread_ts=parent)
+    root = slack.message("C1", parent)
     summary = (root["reply_count"], root["reply_users"], root["latest_reply"])
     assert summary == (1, ["U1"], reply["ts"])
     assert root["thread_ts"] == parent
 
 
-def test_a_reply_to_a_reply_joins_the_parents_thread(fake: FakeSlack, client: WebClient) -> None:
+def test_a_reply_to_a_reply_joins_the_parents_thread(slack: FakeSlack, client: WebClient) -> None:
     parent = client.chat_postMessage(channel="C1", text="kort")["ts"]
     first = client.chat_postMessage(channel="C1", text="a", thread_ts=parent)["ts"]
     client.chat_postMessage(channel="C1", text="b", thread_ts=first)
-    assert [m["text"] for m in fake.thread("C1", parent)] == ["a", "b"]
+    assert [m["text"] for m in slack.thread("C1", parent)] == ["a", "b"]
 
 
 def test_a_reply_to_an_unknown_message_is_refused(client: WebClient) -> None:
@@ -191,16 +165,16 @@ def test_a_reply_to_an_unknown_message_is_refused(client: WebClient) -> None:
     assert refused == "message_not_found"
 
 
-def test_an_update_keeps_ts_and_blocks_unless_given(fake: FakeSlack, client: WebClient) -> None:
+def test_an_update_keeps_ts_and_blocks_unless_given(slack: FakeSlack, client: WebClient) -> None:
     ts = client.chat_postMessage(channel="C1", text="før", blocks=[section("før")])["ts"]
     client.chat_update(channel="C1", ts=ts, text="efter")
-    assert fake.message("C1", ts)["blocks"] == [section("før")]
+    assert slack.message("C1", ts)["blocks"] == [section("før")]
     client.chat_update(channel="C1", ts=ts, text="efter", blocks=[])
-    assert fake.message("C1", ts)["blocks"] == [] and len(fake.versions("C1", ts)) == 3
+    assert slack.message("C1", ts)["blocks"] == [] and len(slack.versions("C1", ts)) == 3
 
 
-def test_only_the_bots_own_messages_can_be_updated(fake: FakeSlack, client: WebClient) -> None:
-    ts = fake.say("C1", "U1", "mit")["ts"]
+def test_only_the_bots_own_messages_can_be_updated(slack: FakeSlack, client: WebClient) -> None:
+    ts = slack.say("C1", "U1", "mit")["ts"]
     assert error_of(client.chat_update, channel="C1", ts=ts, text="x") == "cant_update_message"
 
 
@@ -219,7 +193,7 @@ def test_an_ephemeral_needs_the_person_in_the_channel(client: WebClient) -> None
     assert refused == "user_not_in_channel"
 
 
-def test_a_reply_permalink_names_its_thread(fake: FakeSlack, client: WebClient) -> None:
+def test_a_reply_permalink_names_its_thread(slack: FakeSlack, client: WebClient) -> None:
     parent = client.chat_postMessage(channel="C1", text="kort")["ts"]
     reply = client.chat_postMessage(channel="C1", text="svar", thread_ts=parent)["ts"]
     link = client.chat_getPermalink(channel="C1", message_ts=reply)["permalink"]
@@ -243,9 +217,9 @@ def test_replies_list_the_parent_then_the_thread(client: WebClient) -> None:
     assert [m["text"] for m in messages] == ["kort", "svar"]
 
 
-def test_user_groups_and_users_answer_or_say_unknown(fake: FakeSlack, client: WebClient) -> None:
-    fake.add_usergroup("S1", ("U1",))
-    fake.add_user("U1", "mette", real_name="Mette Eriksen")
+def test_user_groups_and_users_answer_or_say_unknown(slack: FakeSlack, client: WebClient) -> None:
+    slack.add_usergroup("S1", ("U1",))
+    slack.add_user("U1", "mette", real_name="Mette Eriksen")
     assert client.usergroups_users_list(usergroup="S1")["users"] == ["U1"]
     assert client.users_info(user="U1")["user"]["real_name"] == "Mette Eriksen"
     assert error_of(client.usergroups_users_list, usergroup="S9") == "no_such_subteam"
@@ -258,28 +232,28 @@ MODAL = {"type": "modal", "callback_id": "draft_modal", "blocks": [section("hej"
          "title": {"type": "plain_text", "text": "Udkast"}}
 
 
-def test_a_trigger_opens_one_modal_only(fake: FakeSlack, client: WebClient) -> None:
-    trigger = fake.new_trigger_id()
+def test_a_trigger_opens_one_modal_only(slack: FakeSlack, client: WebClient) -> None:
+    trigger = slack.new_trigger_id()
     client.views_open(trigger_id=trigger, view=MODAL)
     assert error_of(client.views_open, trigger_id=trigger, view=MODAL) == "exchanged_trigger_id"
 
 
 def test_a_trigger_expires_after_three_seconds(
-        fake: FakeSlack, client: WebClient, clock: Clock) -> None:
-    trigger = fake.new_trigger_id()
-    clock.now += 3.5
+        slack: FakeSlack, client: WebClient, slack_clock: FakeClock) -> None:
+    trigger = slack.new_trigger_id()
+    slack_clock.now += 3.5
     assert error_of(client.views_open, trigger_id=trigger, view=MODAL) == "expired_trigger_id"
 
 
-def test_a_modal_title_over_24_characters_is_refused(fake: FakeSlack, client: WebClient) -> None:
+def test_a_modal_title_over_24_characters_is_refused(slack: FakeSlack, client: WebClient) -> None:
     view = {**MODAL, "title": {"type": "plain_text", "text": "x" * 25}}
-    refused = error_of(client.views_open, trigger_id=fake.new_trigger_id(), view=view)
+    refused = error_of(client.views_open, trigger_id=slack.new_trigger_id(), view=view)
     assert refused == "invalid_arguments"
 
 
 def test_a_stale_hash_is_a_conflict_and_each_update_gets_a_new_hash(
-        fake: FakeSlack, client: WebClient) -> None:
-    opened = client.views_open(trigger_id=fake.new_trigger_id(), view=MODAL)["view"]
+        slack: FakeSlack, client: WebClient) -> None:
+    opened = client.views_open(trigger_id=slack.new_trigger_id(), view=MODAL)["view"]
     updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)["view"]
     assert updated["hash"] != opened["hash"]
     refused = error_of(client.views_update, view_id=opened["id"], hash=opened["hash"], view=MODAL)
@@ -289,9 +263,9 @@ def test_a_stale_hash_is_a_conflict_and_each_update_gets_a_new_hash(
 # --- failure injection, throttling, reset, hooks --------------------------------------------
 
 
-def test_an_injected_429_carries_retry_after_and_then_passes(fake: FakeSlack) -> None:
-    fake.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
-    url, auth = f"{fake.base_url}chat.postMessage", {"Authorization": "Bearer xoxb-test"}
+def test_an_injected_429_carries_retry_after_and_then_passes(slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    url, auth = f"{slack.base_url}chat.postMessage", {"Authorization": "Bearer xoxb-test"}
     first = httpx.post(url, json={"channel": "C1", "text": "x"}, headers=auth, timeout=1)
     second = httpx.post(url, json={"channel": "C1", "text": "x"}, headers=auth, timeout=1)
     throttled = (first.status_code, first.headers["Retry-After"], first.json()["error"])
@@ -300,27 +274,27 @@ def test_an_injected_429_carries_retry_after_and_then_passes(fake: FakeSlack) ->
 
 
 def test_the_channel_limit_throttles_a_second_post_within_a_second(
-        fake: FakeSlack, client: WebClient, clock: Clock) -> None:
-    fake.add_channel("C2", "born")
-    fake.limit_posts_per_channel(1.0)
+        slack: FakeSlack, client: WebClient, slack_clock: FakeClock) -> None:
+    slack.add_channel("C2", "born")
+    slack.limit_posts_per_channel(1.0)
     client.chat_postMessage(channel="C1", text="1")
     client.chat_postMessage(channel="C2", text="andet sted")
     assert error_of(client.chat_postMessage, channel="C1", text="2") == "ratelimited"
-    clock.now += 1.0
+    slack_clock.now += 1.0
     client.chat_postMessage(channel="C1", text="2")
 
 
-def test_reset_forgets_messages_and_channels(fake: FakeSlack, client: WebClient) -> None:
+def test_reset_forgets_messages_and_channels(slack: FakeSlack, client: WebClient) -> None:
     client.chat_postMessage(channel="C1", text="hej")
-    fake.reset()
+    slack.reset()
     assert error_of(client.chat_postMessage, channel="C1", text="hej") == "channel_not_found"
-    assert fake.calls_to("chat.postMessage")[-1].args["channel"] == "C1"
+    assert slack.calls_to("chat.postMessage")[-1].args["channel"] == "C1"
 
 
-def test_posts_to_a_response_url_are_kept(fake: FakeSlack) -> None:
-    url = fake.new_response_url()
+def test_posts_to_a_response_url_are_kept(slack: FakeSlack) -> None:
+    url = slack.new_response_url()
     httpx.post(url, json={"text": "kun til dig", "response_type": "ephemeral"}, timeout=1)
-    assert fake.hook_posts[-1][1]["text"] == "kun til dig"
+    assert slack.hook_posts[-1][1]["text"] == "kun til dig"
 
 
 # --- signed inbound requests into a real Bolt app -------------------------------------------
@@ -333,9 +307,9 @@ def test_signing_matches_the_reference_vector() -> None:
 
 
 @pytest.fixture
-def bolt(fake: FakeSlack) -> tuple[App, list[tuple[str, Any]]]:
+def bolt(slack: FakeSlack) -> tuple[App, list[tuple[str, Any]]]:
     seen: list[tuple[str, Any]] = []
-    app = App(client=WebClient(token="xoxb-test", base_url=fake.base_url, timeout=1),
+    app = App(client=WebClient(token="xoxb-test", base_url=slack.base_url, timeout=1),
               signing_secret=SECRET, process_before_response=True)
 
     @app.event("message")
@@ -364,28 +338,28 @@ def dispatch(app: App, request: Any) -> int:
     return app.dispatch(BoltRequest(body=request.body, headers=request.headers)).status
 
 
-def test_a_signed_thread_message_reaches_the_listener(fake: FakeSlack, bolt: Any) -> None:
+def test_a_signed_thread_message_reaches_the_listener(slack: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
-    parent = fake.workspace.chat_postMessage({"channel": "C1", "text": "kort"})["ts"]
-    message = fake.say("C1", "U1", "mit udkast", thread_ts=parent)
+    parent = slack.workspace.chat_postMessage({"channel": "C1", "text": "kort"})["ts"]
+    message = slack.say("C1", "U1", "mit udkast", thread_ts=parent)
     assert dispatch(app, SlackRequests(SECRET).message_event(message)) == 200
     assert seen == [("message", "mit udkast")]
 
 
-def test_a_signed_click_reaches_the_action_listener(fake: FakeSlack, bolt: Any) -> None:
+def test_a_signed_click_reaches_the_action_listener(slack: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
     blocks = [{"type": "actions", "block_id": "inquiry:7", "elements": [
         {"type": "button", "action_id": "draft", "value": "7",
          "text": {"type": "plain_text", "text": "Skriv"}}]}]
-    ts = fake.workspace.chat_postMessage({"channel": "C1", "blocks": blocks})["ts"]
+    ts = slack.workspace.chat_postMessage({"channel": "C1", "blocks": blocks})["ts"]
     click = SlackRequests(SECRET).block_action(
-        user="U1", action={"action_id": "draft", "value": "7"}, message=fake.message("C1", ts),
-        channel="C1", trigger_id=fake.new_trigger_id(), response_url=fake.new_response_url())
+        user="U1", action={"action_id": "draft", "value": "7"}, message=slack.message("C1", ts),
+        channel="C1", trigger_id=slack.new_trigger_id(), response_url=slack.new_response_url())
     assert dispatch(app, click) == 200
     assert seen == [("draft", "7")]
 
 
-def test_a_signed_modal_submission_carries_the_typed_text(fake: FakeSlack, bolt: Any) -> None:
+def test_a_signed_modal_submission_carries_the_typed_text(slack: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
     submit = SlackRequests(SECRET).view_submission(
         user="U1", view={**MODAL, "id": "V1"}, values={"reply_block": {"reply_input": "Hej Ida"}})
@@ -393,11 +367,11 @@ def test_a_signed_modal_submission_carries_the_typed_text(fake: FakeSlack, bolt:
     assert seen == [("submit", "Hej Ida")]
 
 
-def test_a_signed_slash_command_reaches_the_command_listener(fake: FakeSlack, bolt: Any) -> None:
+def test_a_signed_slash_command_reaches_the_command_listener(slack: FakeSlack, bolt: Any) -> None:
     app, seen = bolt
     command = SlackRequests(SECRET).slash_command(
-        user="U1", channel="C1", trigger_id=fake.new_trigger_id(),
-        response_url=fake.new_response_url())
+        user="U1", channel="C1", trigger_id=slack.new_trigger_id(),
+        response_url=slack.new_response_url())
     assert dispatch(app, command) == 200
     assert seen == [("command", "U1")]
 
@@ -416,8 +390,8 @@ def test_a_request_signed_with_another_secret_is_refused(bolt: Any) -> None:
 
 
 def test_history_shows_message_metadata_only_to_a_caller_who_asks(
-        fake: FakeSlack, client: WebClient) -> None:
-    fake.add_channel("C1", "general")
+        slack: FakeSlack, client: WebClient) -> None:
+    slack.add_channel("C1", "general")
     metadata = {"event_type": "borgerbot_post", "event_payload": {"key": "card:1"}}
     client.chat_postMessage(channel="C1", text="kort", metadata=metadata)
     plain = client.conversations_history(channel="C1")["messages"][0]
@@ -427,17 +401,17 @@ def test_history_shows_message_metadata_only_to_a_caller_who_asks(
 
 
 def test_channels_are_listed_with_their_names_but_private_ones_only_to_members(
-        fake: FakeSlack, client: WebClient) -> None:
-    fake.add_channel("C1", "general")
-    fake.add_channel("G1", "hemmelig", private=True, bot_member=False)
+        slack: FakeSlack, client: WebClient) -> None:
+    slack.add_channel("C1", "general")
+    slack.add_channel("G1", "hemmelig", private=True, bot_member=False)
     listed = client.conversations_list(types="public_channel,private_channel")["channels"]
     assert [(c["id"], c["name"]) for c in listed] == [("C1", "general")]
 
 
-def test_a_dropped_post_is_stored_although_the_caller_never_hears_so(fake: FakeSlack) -> None:
-    fake.add_channel("C1", "general")
-    fake.drop_next("chat.postMessage")
+def test_a_dropped_post_is_stored_although_the_caller_never_hears_so(slack: FakeSlack) -> None:
+    slack.add_channel("C1", "general")
+    slack.drop_next("chat.postMessage")
     with pytest.raises(httpx.TransportError):
-        httpx.post(fake.base_url + "chat.postMessage", data={"channel": "C1", "text": "hej"},
-                   headers={"Authorization": f"Bearer {fake.bot_token}"}, timeout=2)
-    assert [m["text"] for m in fake.history("C1")] == ["hej"]
+        httpx.post(slack.base_url + "chat.postMessage", data={"channel": "C1", "text": "hej"},
+                   headers={"Authorization": f"Bearer {slack.bot_token}"}, timeout=2)
+    assert [m["text"] for m in slack.history("C1")] == ["hej"]
