@@ -42,6 +42,7 @@ def due_inquiries(workflow: Workflow, now: datetime, limit: int = 1000) -> list[
 def sweep(workflow: Workflow, now: datetime) -> SweepOutcome:
     """One pass at `now`: post pending cards first, so reminders always have a thread."""
     posted = workflow.intake.publish_pending()
+    workflow.decisions.request_missing_approvals()
     reminders = sum(workflow.reminding.run_due(inquiry_id, now) for inquiry_id in due_inquiries(workflow, now))
     replies = workflow.delivery.retry_pending()
     return SweepOutcome(reminders=reminders, replies_sent=replies, cards_posted=posted)

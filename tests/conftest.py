@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bot.demo.clock import SteppedClock
 from bot.demo.world import SandboxWorld
+from bot.models import utcnow
 from bot.store import Store, make_engine, upgrade
 
 pytest_plugins = ["tests.slack_support"]
@@ -87,5 +89,18 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def world(tmp_path: Path) -> Iterator[SandboxWorld]:
     """The whole product on loopback (emulators, fake Slack, real clients, workflow, Bolt app)."""
     sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", RULES_FILE)
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture
+def stepped_clock() -> SteppedClock:
+    return SteppedClock(utcnow())
+
+
+@pytest.fixture
+def clocked_world(tmp_path: Path, stepped_clock: SteppedClock) -> Iterator[SandboxWorld]:
+    """The assembled product on a clock the test moves, so waiting takes no time."""
+    sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", RULES_FILE, clock=stepped_clock)
     yield sandbox
     sandbox.close()

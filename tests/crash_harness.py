@@ -73,7 +73,7 @@ def child_env(world: SandboxWorld, database_url: str, rules: Path, port: int) ->
         "BORGERBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET, "BORGERBOT_SLACK_MODE": "http",
         "BORGERBOT_HTTP_PORT": str(port), "BORGERBOT_POLL_INTERVAL_SECONDS": "0.5",
         "BORGERBOT_SWEEP_INTERVAL_SECONDS": "0.5", "BORGERBOT_HTTP_TIMEOUT_SECONDS": "1",
-        "BORGERBOT_LEASE_SECONDS": "2", "BORGERBOT_REPLICA_ID": "crash-test-bot",
+        "BORGERBOT_TAKEOVER_SECONDS": "2.7", "BORGERBOT_REPLICA_ID": "crash-test-bot",
         "BORGERBOT_FACEBOOK_API_URL": world.graph.base_url + "v25.0/",
         "BORGERBOT_INSTAGRAM_API_URL": world.graph.base_url + "v25.0/",
         "BORGERBOT_LINKEDIN_API_URL": world.linkedin.base_url, "BORGERBOT_X_API_URL": world.x.base_url,

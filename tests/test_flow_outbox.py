@@ -3,8 +3,10 @@ by its marker and not posted a second time; one that never reached Slack is post
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bot.demo.clock import SteppedClock
 from bot.demo.world import SandboxWorld, specialist_for
 from tests.flow_support import DRAFT, QUESTION
 
@@ -45,3 +47,16 @@ def test_an_approval_request_whose_answer_was_lost_is_not_posted_twice(world: Sa
     world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT + " igen")
     [request] = marked(world, f"approval:{inquiry.id}")
     assert world.message_of(inquiry.id or 0, "approval")[1] == request["ts"]
+
+
+def test_a_draft_whose_approval_request_never_reached_slack_is_shown_by_a_later_sweep(
+    clocked_world: SandboxWorld, stepped_clock: SteppedClock
+) -> None:
+    world = clocked_world
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.slack.fail_next("chat.postMessage", "fatal_error")
+    world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    assert marked(world, f"approval:{inquiry.id}") == []
+    stepped_clock.advance(timedelta(minutes=2))
+    world.sweep()
+    assert len(marked(world, f"approval:{inquiry.id}")) == 1

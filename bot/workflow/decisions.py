@@ -6,17 +6,21 @@ check the communication unit's membership at the moment of the click.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.errors import InvalidTransition
-from bot.models import Decision, DecisionKind, Draft, InquiryState, Reply
+from bot.errors import ChatError, InvalidTransition
+from bot.models import Decision, DecisionKind, Draft, Inquiry, InquiryState, Reply
 from bot.platforms.base import target_from_json
 from bot.workflow.context import WorkflowContext
 from bot.workflow.delivery import Delivery
 from bot.workflow.presenter import Presenter
 from bot.workflow.reminding import Reminding
+
+log = logging.getLogger(__name__)
 
 DRAFTABLE = (InquiryState.POSTED, InquiryState.DRAFTED, InquiryState.RECEIVED)
 MOVABLE = (InquiryState.RECEIVED, InquiryState.POSTED, InquiryState.DRAFTED)
@@ -66,6 +70,28 @@ class Decisions:
     def _draft_from(session: Session, inquiry_id: int, chat_ts: str) -> int | None:
         return session.exec(select(Draft.id).where(
             Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts)).first()
+
+    def request_missing_approvals(self, older_than: timedelta = timedelta(minutes=1)) -> int:
+        """Drafts whose approval request never reached chat (the bot died in between, or Slack
+        was down) are put in front of the communication unit by the sweep; returns how many."""
+        cutoff = self.ctx.now() - older_than
+        with self.ctx.store.session() as session:
+            waiting = session.exec(
+                select(Inquiry.id).where(
+                    Inquiry.state == InquiryState.DRAFTED,
+                    col(Inquiry.approval_ts).is_(None),
+                    col(Inquiry.updated_at) <= cutoff,
+                )
+            ).all()
+        shown = 0
+        for inquiry_id in waiting:
+            try:
+                self.presenter.show_for_approval(inquiry_id)
+            except ChatError as exc:
+                log.warning("approval request for inquiry %s not posted yet: %s", inquiry_id, exc)
+                continue
+            shown += 1
+        return shown
 
     def approve(self, inquiry_id: int, actor: str, edited_text: str | None = None) -> None:
         """Approve the newest draft (or an edited text) and send it to the citizen once."""
