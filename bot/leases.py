@@ -8,7 +8,7 @@ Works the same on SQLite, where a single process simply always wins.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from sqlmodel import col
 from bot.models import Lease
 from bot.store import Store
 
-LAPSED = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LAPSED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def try_acquire(store: Store, name: str, holder: str, now: datetime, period: timedelta) -> bool:

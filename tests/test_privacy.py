@@ -9,8 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.privacy import (CPR_MASK, contains_cpr, for_input, for_slack, mask_cpr, shorten,
-                         slack_escape, slack_link, strip_invisible)
+from bot.privacy import (
+    CPR_MASK,
+    contains_cpr,
+    for_input,
+    for_slack,
+    mask_cpr,
+    shorten,
+    slack_escape,
+    slack_link,
+    strip_invisible,
+)
 
 MARKER = " … (forkortet)"
 CONTROL = re.compile(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +18,7 @@ from bot.privacy import CPR_MASK, contains_cpr
 from bot.sandbox.slack_blockkit import block_errors, view_errors
 from bot.sandbox.slack_workspace import BLOCK_TEXT_BUDGET
 
-NOW = datetime(2026, 5, 12, 8, 50, tzinfo=timezone.utc)  # Tuesday 10.50 in Copenhagen
+NOW = datetime(2026, 5, 12, 8, 50, tzinfo=UTC)  # Tuesday 10.50 in Copenhagen
 PERMALINK = "https://facebook.example/post/1?comment=2"
 ROUTES = (("teknik", "Teknik og Miljø"), ("born", "Børn & Unge"),
           ("borgerservice", "Borgerservice"))

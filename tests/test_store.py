@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -21,7 +21,7 @@ def _inquiry(external_id: str = "123_456") -> Inquiry:
         kind=InquiryKind.COMMENT,
         text="Hvornår bliver der tømt skraldespand på Bækkegårdsvej?",
         route="affald",
-        created_at=datetime(2026, 5, 13, 13, 0, tzinfo=timezone.utc),
+        created_at=datetime(2026, 5, 13, 13, 0, tzinfo=UTC),
     )
 
 
@@ -51,7 +51,7 @@ def test_times_come_back_aware_in_utc(store: Store) -> None:
         store.insert_inquiry_once(session, _inquiry())
     with store.session() as session:
         stored = session.exec(select(Inquiry)).one()
-    assert stored.created_at == datetime(2026, 5, 13, 13, 0, tzinfo=timezone.utc)
+    assert stored.created_at == datetime(2026, 5, 13, 13, 0, tzinfo=UTC)
     assert stored.received_at.tzinfo is not None
     assert stored.state is InquiryState.RECEIVED
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot import texts
 
-NOW = datetime(2026, 5, 12, 8, 50, tzinfo=timezone.utc)  # Tuesday 10.50 in Copenhagen
+NOW = datetime(2026, 5, 12, 8, 50, tzinfo=UTC)  # Tuesday 10.50 in Copenhagen
 
 
 def test_deadline_shows_weekday_clock_and_time_left() -> None:
@@ -33,7 +33,7 @@ def test_a_deadline_more_than_a_week_away_names_the_date() -> None:
 
 
 def test_winter_deadlines_use_danish_winter_time() -> None:
-    now = datetime(2026, 1, 6, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
     assert texts.deadline_line(now + timedelta(minutes=30), now) == (
         "Svar senest tirsdag kl. 9.30 (om 30 min)")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
 from bot.models import Event, Inquiry, InquiryState
 
 SAMPLES = Path(__file__).with_name("samples.jsonl")
-DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)  # Tuesday 09:00 in Copenhagen
+DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Copenhagen
 STEP = timedelta(minutes=15)
 DRAFT = "Hej\n\nTak for din henvendelse. {svar}\n\nVenlig hilsen Mette, Albertslund Kommune"
 URGENT_ANSWER = ("Tak fordi du sagde det. Er der fare for liv, så ring 112. Vi har givet beredskabet "
@@ -43,7 +43,8 @@ def read_inquiries(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
-            raise ValueError(f"{path}:{number}: each line must be a JSON object")
+            # The file's content is at fault, not a caller's argument: ValueError, as above.
+            raise ValueError(f"{path}:{number}: each line must be a JSON object")  # noqa: TRY004
         records.append(record)
     return records
 

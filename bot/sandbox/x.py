@@ -11,6 +11,7 @@ summon, and hide-reply limited to conversations the account started.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
 from bot.sandbox.server import Emulator, Request, Response, json_response
 from bot.sandbox.x_state import PROBLEMS, XState, forbidden, invalid, not_found, problem
 

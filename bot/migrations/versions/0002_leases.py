@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models  # noqa: F401  (UTCDateTime is referenced below)
+import bot.models  # UTCDateTime is referenced below
 
 revision = "0002"
 down_revision = "0001"

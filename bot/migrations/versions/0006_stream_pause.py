@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models  # noqa: F401  (UTCDateTime is referenced below)
+import bot.models  # UTCDateTime is referenced below
 
 revision = "0006"
 down_revision = "0005"
