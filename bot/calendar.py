@@ -20,6 +20,7 @@ from dateutil.easter import easter
 OpeningHours = tuple[time, time]
 """Opening and closing time of one weekday; the office is open from the first up to the second."""
 
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 NOON = time(12)
 _SEARCH_DAYS = 3660  # ten years: no real calendar is closed that long; a broken one must not hang
 
@@ -41,7 +42,8 @@ class DayRule:
         if self.once is not None:
             return day == self.once
         if self.easter_offset is not None:
-            return day == easter(day.year) + timedelta(days=self.easter_offset)
+            easter_sunday: date = easter(day.year)
+            return day == easter_sunday + timedelta(days=self.easter_offset)
         return (day.month, day.day) == (self.month, self.day)
 
 
@@ -71,7 +73,7 @@ class BusinessCalendar:
     and closed from noon on Grundlovsdag. 1 May is a working day.
     """
 
-    timezone: ZoneInfo = ZoneInfo("Europe/Copenhagen")
+    timezone: ZoneInfo = COPENHAGEN
     hours: tuple[OpeningHours | None, ...] = WORKING_WEEK
     public_holidays: str | None = "DK"
     closed_days: tuple[DayRule, ...] = (

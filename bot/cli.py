@@ -49,7 +49,9 @@ def _rules(path: Path | None) -> RuleSet:
 
 
 @rules_app.command("check")
-def rules_check(file: Path | None = typer.Argument(None, help="default: BORGERBOT_RULES_FILE")) -> None:
+def rules_check(
+    file: Annotated[Path | None, typer.Argument(help="default: BORGERBOT_RULES_FILE")] = None,
+) -> None:
     """Validate a rules file (routes, flags, chat, accounts, deadlines); a mistake is reported
     as FILE:LINE: problem, exit status 2."""
     from bot.assembly import load_configuration
@@ -105,9 +107,13 @@ def eval_command(
 
 @app.command("demo")
 def demo_command(
-    inquiries: Path | None = typer.Option(None, "--inquiries", help="JSON Lines to feed through the pipeline"),
-    report: Path | None = typer.Option(None, "--report", help="write the whole path of each inquiry as JSON"),
-    rules_file: Path | None = typer.Option(None, "--rules", help="default: BORGERBOT_RULES_FILE"),
+    inquiries: Annotated[
+        Path | None, typer.Option("--inquiries", help="JSON Lines to feed through the pipeline")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="write the whole path of each inquiry as JSON")
+    ] = None,
+    rules_file: Annotated[Path | None, typer.Option("--rules", help=_RULES_HELP)] = None,
 ) -> None:
     """Run the whole product on the local sandboxes and a fake Slack, with an accelerated clock."""
     from bot.demo.run import run_demo
@@ -142,7 +148,9 @@ def run_command() -> None:
 
 
 @app.command("poll")
-def poll_command(once: bool = typer.Option(True, "--once/--loop", help="poll each account once")) -> None:
+def poll_command(
+    once: Annotated[bool, typer.Option("--once/--loop", help="poll each account once")] = True,
+) -> None:
     """Poll every configured account once, store what is new and post it to chat."""
     from bot.service import poll_once
 

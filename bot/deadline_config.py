@@ -136,7 +136,9 @@ def _slots(reader: _Reader, data: Mapping[str, Any], path: Path,
 
 
 def _durations(reader: _Reader, data: Mapping[str, Any], section: str,
-               keys: Collection[str]) -> dict[str, timedelta]:
+               keys: Collection[str]) -> dict[str, Any]:
+    """Keyword overrides for `replace(policy, **...)`; valued Any because mypy checks a `**`
+    dict's value type against every field of the policy, not only the keys it holds."""
     return {key: reader.duration(data[key], (section, key)) for key in keys if key in data}
 
 
@@ -154,7 +156,8 @@ def _overrides(reader: _Reader, value: Any, key: str,
     return overrides
 
 
-def _points(reader: _Reader, data: Mapping[str, Any]) -> dict[str, tuple[ReminderPoint, ...]]:
+def _points(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A keyword override for `replace(policy, **...)`, valued Any for the reason above."""
     if "points" not in data:
         return {}
     return {"reminder_points": tuple(_point(reader, value, path)

@@ -7,7 +7,7 @@ The `Event` table is append-only: it is the audit trail of who did what, when.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     """The current instant, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,14 +31,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; use an aware UTC datetime")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _enum(kind: type[enum.Enum], default: enum.Enum | None = None) -> Any:
@@ -55,7 +55,7 @@ def _values(kind: type[enum.Enum]) -> list[str]:
 
 def _time(nullable: bool = False, index: bool = False) -> Any:
     """A UTC timestamp column; a required one defaults to the moment the row is made."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)

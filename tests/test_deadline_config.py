@@ -171,8 +171,8 @@ BAD = [
     ("hours_as_number", "business_hours:\n  fri: 13\n", 2, "business_hours.fri",
      '"08:00-16:00"'),
     ("every_day_closed",
-     "business_hours:\n  mon: closed\n  tue: closed\n  wed: closed\n  thu: closed\n"
-     "  fri: closed\n", 1, "business_hours", "open at least one day"),
+     ("business_hours:\n  mon: closed\n  tue: closed\n  wed: closed\n  thu: closed\n"
+      "  fri: closed\n"), 1, "business_hours", "open at least one day"),
     ("impossible_day", 'business_hours:\n  closed_days:\n    - "31 Feb"\n', 3,
      "business_hours.closed_days.0", '"easter+40"'),
     ("unknown_holidays", "business_hours:\n  holidays: SE\n", 2, "business_hours.holidays",

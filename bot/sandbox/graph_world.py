@@ -157,9 +157,9 @@ class GraphWorld:
 
     def conversation_with(self, owner: str, platform: str, person: dict[str, str]) -> Node:
         for node in self.nodes.values():
-            if node.kind == "conversation" and node.extra["person"]["id"] == person["id"]:
-                if node.owner == owner and not node.deleted:
-                    return node
+            if (node.kind == "conversation" and node.extra["person"]["id"] == person["id"]
+                    and node.owner == owner and not node.deleted):
+                return node
         conversation_id = f"t_{self._number()}"
         node = Node(conversation_id, "conversation", owner, self.now(), {})
         node.extra.update(platform=platform, person=person)

@@ -26,6 +26,7 @@ from bot.sandbox.wire import Fault, Handler, Request, Response, json_response
 __all__ = ["Emulator", "Fault", "Handler", "Request", "Response", "json_response"]
 
 ADMIN_PREFIX = "/_admin/"
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Emulator:
     def start(self) -> Emulator:
         """Serve on 127.0.0.1 with an ephemeral port in a daemon thread."""
         handler = type("BoundHandler", (_HttpHandler,), {"emulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer((LOOPBACK, 0), handler)
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -100,8 +101,7 @@ class Emulator:
         """Root URL with a trailing slash, e.g. http://127.0.0.1:50123/."""
         if self._server is None:
             raise RuntimeError("emulator not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{LOOPBACK}:{self._server.server_port}/"
 
     def reset(self) -> None:
         """Forget everything: data, counters, faults, token trouble and clock offset."""

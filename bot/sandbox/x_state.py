@@ -116,20 +116,23 @@ class XState:
         terms = query.split()
         if not terms or terms == ["is:reply"]:
             return None
-        checks: list[Callable[[Tweet], bool]] = []
-        for term in terms:
-            name, _, value = term.partition(":")
-            if name == "from":
-                checks.append(lambda t, v=value.lower(): self._is_user(t.author, v))
-            elif name == "to":
-                checks.append(lambda t, v=value.lower(): self._is_user(t.in_reply_to_user_id, v))
-            elif name == "conversation_id":
-                checks.append(lambda t, v=value: t.conversation_id == v)
-            elif term == "is:reply":
-                checks.append(lambda t: t.replied_to is not None)
-            else:
-                checks.append(lambda t, v=term.lower(): v in t.text.lower())
+        checks = [self._check(term) for term in terms]
         return lambda tweet: all(check(tweet) for check in checks)
+
+    def _check(self, term: str) -> Callable[[Tweet], bool]:
+        """One search term as a test of a tweet; a term without an operator is a word."""
+        name, _, value = term.partition(":")
+        if name in ("from", "to"):
+            user = value.lower()
+            if name == "from":
+                return lambda t: self._is_user(t.author, user)
+            return lambda t: self._is_user(t.in_reply_to_user_id, user)
+        if name == "conversation_id":
+            return lambda t: t.conversation_id == value
+        if term == "is:reply":
+            return lambda t: t.replied_to is not None
+        word = term.lower()
+        return lambda t: word in t.text.lower()
 
     def _is_user(self, user_id: str | None, name_or_id: str) -> bool:
         """`from:` and `to:` take a username or a numeric user id."""
