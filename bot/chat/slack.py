@@ -74,6 +74,13 @@ class ChannelPacer:
         if slot > now:
             self._sleep(slot - now)
 
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack refused a post for `seconds`: no slot in the channel before they have passed,
+        so the retry and the posts queued behind it are not refused in turn."""
+        with self._guard:
+            until = self._clock() + seconds
+            self._next_slot[channel] = max(until, self._next_slot.get(channel, until))
+
 
 class SlackGateway:
     """The workflow's view of Slack. Texts handed to the plain-message methods are our own
@@ -183,8 +190,8 @@ class SlackGateway:
         if marker is not None:
             extra["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"key": marker}}
         self._pacer.wait_turn(channel)
-        response = self._call(self._client.chat_postMessage, channel=channel, unfurl_links=False,
-                              unfurl_media=False, **message, **extra)
+        response = self._call(self._client.chat_postMessage, paced=channel, channel=channel,
+                              unfurl_links=False, unfurl_media=False, **message, **extra)
         log.info("posted to slack channel=%s ts=%s", response["channel"], response["ts"])
         if channel.startswith("#"):
             with self._ids_guard:
@@ -212,7 +219,9 @@ class SlackGateway:
                 with self._ids_guard:
                     return self._channel_ids.get(channel)
 
-    def _call(self, method: Callable[..., SlackResponse], **arguments: Any) -> SlackResponse:
+    def _call(self, method: Callable[..., SlackResponse], *, paced: str | None = None,
+              **arguments: Any) -> SlackResponse:
+        """One Web API call with 429s waited out; a `paced` channel's slots move past the wait."""
         name = getattr(method, "__name__", "api_call")
         waits = 0
         while True:
@@ -224,7 +233,11 @@ class SlackGateway:
                 waits += 1
                 delay = _retry_after(exc.response.headers)
                 log.warning("slack rate limit on %s; waiting %.1f s", name, delay)
-                self._sleep(delay)
+                if paced is None:
+                    self._sleep(delay)
+                else:
+                    self._pacer.hold(paced, delay)
+                    self._pacer.wait_turn(paced)
             except (SlackClientError, OSError) as exc:
                 raise ChatError(f"Slack {name} unreachable: {type(exc).__name__}") from None
 

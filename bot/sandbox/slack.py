@@ -10,6 +10,7 @@ what people would see (`history`, `thread`, `ephemerals`, `views`). Imports noth
 from __future__ import annotations
 
 import copy
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,7 +94,8 @@ class FakeSlack:
             self._transport: dict[str, list[Transport]] = {}
             self.after_call: Callable[[str, Args, Args], None] | None = None
             self._post_interval: float | None = None
-            self._last_post: dict[str, float] = {}
+            self._post_burst = 1.0
+            self._post_tokens: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
             self.add_user(BOT_USER, "borgerbot", is_bot=True)
 
     # --- arranging the world ---------------------------------------------------------------
@@ -173,11 +175,15 @@ class FakeSlack:
                 queue.pop(0)
             return switch
 
-    def limit_posts_per_channel(self, per_second: float | None) -> None:
-        """Slack's posting limit (about 1/s per channel), scalable for load tests; None = off."""
+    def limit_posts_per_channel(self, per_second: float | None, *, burst: int = 1) -> None:
+        """Slack's posting limit (about 1/s per channel), scalable for load tests; None = off.
+
+        A token bucket holding `burst` posts: Slack tolerates short bursts, so a client that
+        paces at exactly the rate is not refused for a few milliseconds of network jitter."""
         with self._lock:
             self._post_interval = 1.0 / per_second if per_second else None
-            self._last_post.clear()
+            self._post_burst = float(max(1, burst))
+            self._post_tokens.clear()
 
     # --- reading what people see -----------------------------------------------------------
 
@@ -264,11 +270,12 @@ class FakeSlack:
         if self._post_interval is None:
             return
         now = self.clock()
-        last = self._last_post.get(channel)
-        if last is not None and now - last < self._post_interval:
-            wait = self._post_interval - (now - last)
-            raise SlackFailure("ratelimited", status=429, retry_after=max(1, round(wait)))
-        self._last_post[channel] = now
+        tokens, at = self._post_tokens.get(channel, (self._post_burst, now))
+        tokens = min(self._post_burst, tokens + (now - at) / self._post_interval)
+        if tokens < 1.0 - 1e-9:  # a client pacing at exactly the rate is on time
+            wait = (1.0 - tokens) * self._post_interval
+            raise SlackFailure("ratelimited", status=429, retry_after=max(1, math.ceil(wait)))
+        self._post_tokens[channel] = (tokens - 1.0, now)
 
     @contextmanager
     def running(self) -> Iterator[FakeSlack]:
