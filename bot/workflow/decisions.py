@@ -84,7 +84,7 @@ class Decisions:
                 )
             ).all()
         shown = 0
-        for inquiry_id in waiting:
+        for inquiry_id in filter(None, waiting):
             try:
                 self.presenter.show_for_approval(inquiry_id)
             except ChatError as exc:
