@@ -85,19 +85,28 @@ class Store:
                 session.rollback()
                 raise
 
+    @staticmethod
+    def is_stored(session: Session, platform: str, external_id: str) -> bool:
+        """Whether the item is already an inquiry: one index lookup, so a poll re-reading its
+        overlap window learns an item is a repeat before doing any work on it."""
+        return session.exec(
+            select(Inquiry.id).where(Inquiry.platform == platform, Inquiry.external_id == external_id)
+        ).first() is not None
+
     def insert_inquiry_once(self, session: Session, inquiry: Inquiry) -> Inquiry | None:
         """Insert unless (platform, external id) is already stored; None means it was a repeat.
 
         A savepoint keeps a duplicate from spoiling the surrounding transaction, so a batch
         of polled items can be stored together with the cursor that covers them.
         """
-        existing = session.exec(
-            select(Inquiry.id).where(
-                Inquiry.platform == inquiry.platform, Inquiry.external_id == inquiry.external_id
-            )
-        ).first()
-        if existing is not None:
+        if self.is_stored(session, inquiry.platform, inquiry.external_id):
             return None
+        return self.insert_new_inquiry(session, inquiry)
+
+    @staticmethod
+    def insert_new_inquiry(session: Session, inquiry: Inquiry) -> Inquiry | None:
+        """Insert an item the caller found not yet stored; None when another replica stored
+        it in the meantime (the unique key refuses it inside a savepoint)."""
         try:
             with session.begin_nested():
                 session.add(inquiry)

@@ -8,21 +8,26 @@ inquiry still in `received`, so a chat outage delays cards but never loses an in
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from bot import deadlines, routing, texts
-from bot.errors import ChatError
+from bot.chat.base import ChatRef
+from bot.errors import ChatError, InvalidTransition
 from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
-from bot.workflow.outbox import Outbox, PostInFlight
+from bot.workflow.outbox import Outbox, PostInFlight, Settled
 from bot.workflow.reminding import Reminding
 from bot.workflow.views import card_view
 
 log = logging.getLogger(__name__)
+
+CHANNEL_WORKERS = 8
+"""Channels posted to at once; a few database connections, and more than most sweeps need."""
 
 
 class Intake:
@@ -35,6 +40,8 @@ class Intake:
 
     def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
         """Store a new item in the caller's transaction; None when it was already stored."""
+        if self.ctx.store.is_stored(session, item.platform, item.external_id):
+            return None  # before routing: a poll's overlap window re-reads many repeats
         decision = routing.route(
             self.ctx.rules, item.text, post_text=item.post_text, platform=item.platform, kind=item.kind
         )
@@ -69,10 +76,10 @@ class Intake:
             ),
             updated_at=received_at,
         )
-        stored = self.ctx.store.insert_inquiry_once(session, inquiry)
+        self.reminding.schedule_new(inquiry)
+        stored = self.ctx.store.insert_new_inquiry(session, inquiry)
         if stored is None:
             return None
-        self.reminding.reschedule(session, stored)
         self.ctx.record(
             session,
             "received",
@@ -153,16 +160,32 @@ class Intake:
         return found or AccountStatus(platform=platform, account=account)
 
     def publish_pending(self, limit: int = 500) -> int:
-        """Post a card for every stored inquiry not yet in chat; returns how many were posted."""
+        """Post a card for every stored inquiry not yet in chat; returns how many were posted.
+
+        Slack paces each channel on its own, so each channel gets its own worker: a burst in
+        one department's channel then sets the pace of that channel alone, while every
+        channel's cards still go out in order, urgent ones first."""
         with self.ctx.store.session() as session:
             pending = session.exec(
-                select(Inquiry.id)
+                select(Inquiry.id, Inquiry.route)
                 .where(Inquiry.state == InquiryState.RECEIVED)
                 .order_by(col(Inquiry.urgent).desc(), col(Inquiry.id))
                 .limit(limit)
             ).all()
+        queues: dict[str, list[int]] = {}
+        for inquiry_id, route in pending:
+            if inquiry_id is not None:
+                queues.setdefault(self.ctx.rules.channel_of(route), []).append(inquiry_id)
+        busiest_first = sorted(queues.values(), key=len, reverse=True)
+        if len(busiest_first) <= 1:
+            return sum(map(self._publish_in_turn, busiest_first))
+        with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(busiest_first)), "publish") as pool:
+            return sum(pool.map(self._publish_in_turn, busiest_first))
+
+    def _publish_in_turn(self, inquiry_ids: list[int]) -> int:
+        """One channel's cards in order; a chat failure stops this channel until the next sweep."""
         posted = 0
-        for inquiry_id in filter(None, pending):
+        for inquiry_id in inquiry_ids:
             try:
                 self.publish(inquiry_id)
             except PostInFlight:
@@ -174,7 +197,10 @@ class Intake:
         return posted
 
     def publish(self, inquiry_id: int) -> None:
-        """Post one inquiry's card in its route's channel, and urgent ones to the unit at once."""
+        """Post one inquiry's card in its route's channel, and urgent ones to the unit at once.
+
+        The inquiry becomes `posted` in the commit that records its last message, so a crash
+        in between leaves it `received` and the next sweep adopts what is already in chat."""
         ctx = self.ctx
         with ctx.store.session() as session:
             inquiry = ctx.load(session, inquiry_id)
@@ -182,20 +208,26 @@ class Intake:
                 return
             view = card_view(ctx, session, inquiry)
         channel, comms = ctx.rules.channel_of(inquiry.route), ctx.setup.comms_channel
+        alert = inquiry.urgent and channel != comms  # else the card itself is the alert
+        posted = self._mark_posted(inquiry_id)
         ref = self.outbox.post_once(
-            f"card:{inquiry_id}", channel, lambda marker: ctx.chat.post_inquiry(channel, view, marker=marker)
+            f"card:{inquiry_id}", channel, lambda marker: ctx.chat.post_inquiry(channel, view, marker=marker),
+            then=None if alert else posted,
         )
-        if inquiry.urgent and channel != comms:  # else the card itself is the alert
-            alert = texts.urgent_alert  # the link is asked for only when the alert is really posted
+        if alert:
+            card, text = ref, texts.urgent_alert  # the link is asked for only when the alert is really posted
             self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
-                comms, alert(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(ref)), marker=marker))
-        with ctx.store.session() as session:
-            ctx.transition(
-                session,
-                inquiry_id,
-                [InquiryState.RECEIVED],
-                InquiryState.POSTED,
-                chat_channel=ref.channel,
-                chat_ts=ref.ts,
-            )
-            ctx.record(session, "posted", inquiry_id=inquiry_id, channel=ref.channel)
+                comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
+                then=lambda session, _alert: posted(session, card))
+
+    def _mark_posted(self, inquiry_id: int) -> Settled:
+        def mark(session: Session, card: ChatRef) -> None:
+            try:
+                self.ctx.transition(session, inquiry_id, [InquiryState.RECEIVED], InquiryState.POSTED,
+                                    chat_channel=card.channel, chat_ts=card.ts)
+            except InvalidTransition as exc:
+                log.warning("inquiry %s moved on while its card was posted: %s", inquiry_id, exc)
+                return
+            self.ctx.record(session, "posted", inquiry_id=inquiry_id, channel=card.channel)
+
+        return mark

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot.chat.base import ChatRef
 from bot.errors import ChatError
@@ -31,6 +31,10 @@ CLAIM = timedelta(seconds=20)
 
 Post = Callable[[str], ChatRef]
 """Posts the message carrying the given marker; the caller binds channel and content."""
+
+Settled = Callable[[Session, ChatRef], None]
+"""What the caller records once the message is in chat, in the transaction that stores its
+`ts`; it must be idempotent, as a message found already settled runs it again."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,19 @@ class Outbox:
     def __init__(self, ctx: WorkflowContext) -> None:
         self.ctx = ctx
 
-    def post_once(self, key: str, channel: str, post: Post, thread_ts: str | None = None) -> ChatRef:
-        """The message for `key`: the one already in chat, or a new one posted by `post`."""
+    def post_once(self, key: str, channel: str, post: Post, thread_ts: str | None = None,
+                  then: Settled | None = None) -> ChatRef:
+        """The message for `key`: the one already in chat, or a new one posted by `post`.
+
+        `then` commits together with the message's `ts`, so what the caller records about
+        the post (a card's state, say) can never lag behind it."""
         row = self._claim(key, channel, thread_ts)
         if row.ts is not None:
-            return ChatRef(row.channel, row.ts)
+            ref = ChatRef(row.channel, row.ts)
+            if then is not None:
+                with self.ctx.store.session() as session:
+                    then(session, ref)
+            return ref
         try:
             found = None
             if row.claimed_again:
@@ -69,7 +81,7 @@ class Outbox:
             raise
         if found is not None:
             log.info("chat post %s was already in chat; adopted ts=%s", key, found.ts)
-        self._settle(key, ref)
+        self._settle(key, ref, then)
         return ref
 
     def _claim(self, key: str, channel: str, thread_ts: str | None) -> _Claimed:
@@ -96,11 +108,13 @@ class Outbox:
             raise PostInFlight(f"chat post {key} is being posted elsewhere")
         return _Claimed(row.channel, None, row.attempted_at, True)
 
-    def _settle(self, key: str, ref: ChatRef) -> None:
+    def _settle(self, key: str, ref: ChatRef, then: Settled | None) -> None:
         """Remember where the message is; the channel id replaces a "#name" for later lookups."""
         with self.ctx.store.session() as session:
             session.execute(update(ChatPost).where(col(ChatPost.key) == key)
                             .values(channel=ref.channel, ts=ref.ts, claimed_until=None))
+            if then is not None:
+                then(session, ref)
 
     def _release(self, key: str) -> None:
         """The attempt failed (perhaps after Slack stored it): free the key, keep the doubt."""

@@ -37,23 +37,30 @@ class Reminding:
         self.outbox = Outbox(ctx)
 
     def points(self, session: Session, inquiry: Inquiry) -> list[tuple[str, datetime]]:
-        """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge.
+        """Every reminder point of the inquiry as it stands: deadline ladder plus approval nudge."""
+        found = self._ladder(inquiry)
+        if inquiry.state is InquiryState.DRAFTED and inquiry.deadline_at is not None:
+            draft = latest_draft(session, inquiry.id or 0)
+            if draft is not None:
+                at = deadlines.approval_reminder_at(self.ctx.policy, draft.created_at, inquiry.urgent)
+                found.append((f"approval-{draft.id}", at))
+        return sorted(found, key=lambda point: point[1])
 
-        Once a reply is approved and on its way, nobody in chat can do more; only a missed
-        deadline is still news.
-        """
+    def _ladder(self, inquiry: Inquiry) -> list[tuple[str, datetime]]:
+        """The deadline ladder's points. Once a reply is approved and on its way, nobody in
+        chat can do more; only a missed deadline is still news."""
         if inquiry.deadline_at is None or inquiry.state not in OPEN_STATES:
             return []
         ladder = deadlines.reminder_schedule(
             self.ctx.policy, inquiry.received_at, inquiry.deadline_at, inquiry.urgent
         )
-        found = [(kind, at) for kind, at in ladder
-                 if inquiry.state is not InquiryState.SENDING or kind == ESCALATION]
-        draft = latest_draft(session, inquiry.id or 0)
-        if inquiry.state is InquiryState.DRAFTED and draft is not None:
-            at = deadlines.approval_reminder_at(self.ctx.policy, draft.created_at, inquiry.urgent)
-            found.append((f"approval-{draft.id}", at))
-        return sorted(found, key=lambda point: point[1])
+        return [(kind, at) for kind, at in ladder
+                if inquiry.state is not InquiryState.SENDING or kind == ESCALATION]
+
+    def schedule_new(self, inquiry: Inquiry) -> None:
+        """The first point of an inquiry being stored: it has no draft and no reminder sent
+        yet, so the ladder alone decides, without asking the database (ingest is hot)."""
+        inquiry.next_reminder_at = min((at for _, at in self._ladder(inquiry)), default=None)
 
     def reschedule(self, session: Session, inquiry: Inquiry) -> None:
         """Store the earliest point not yet sent, or none when the inquiry needs no more."""

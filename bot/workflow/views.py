@@ -26,55 +26,70 @@ def latest_draft(session: Session, inquiry_id: int) -> Draft | None:
     ).first()
 
 
-def _last_event(session: Session, inquiry_id: int, *actions: str) -> Event | None:
-    return session.exec(
-        select(Event)
-        .where(Event.inquiry_id == inquiry_id, col(Event.action).in_(actions))
-        .order_by(col(Event.id).desc())
-    ).first()
+STATUS_ACTIONS = ("moved", "hidden", "unhidden", "rejected", "drafted", "approved", "edited",
+                  "answered_on_platform", "send_failed", "closed", "sent")
+"""Every event a card's status lines or reply link are drawn from."""
 
 
-def _status_lines(ctx: WorkflowContext, session: Session, inquiry: Inquiry) -> tuple[str, ...]:
+class _History:
+    """The newest event of each action that matters to the card, read in one query: a card
+    is drawn for every new inquiry, so one lookup per status line would dominate posting."""
+
+    def __init__(self, session: Session, inquiry_id: int) -> None:
+        self._newest: dict[str, Event] = {}
+        for event in session.exec(
+            select(Event)
+            .where(Event.inquiry_id == inquiry_id, col(Event.action).in_(STATUS_ACTIONS))
+            .order_by(col(Event.id))
+        ):
+            self._newest[event.action] = event
+
+    def last(self, *actions: str) -> Event | None:
+        """The newest event among `actions`, as a lookup of exactly those would find it."""
+        found = [self._newest[action] for action in actions if action in self._newest]
+        return max(found, key=lambda event: event.id or 0, default=None)
+
+
+def _status_lines(ctx: WorkflowContext, history: _History, inquiry: Inquiry,
+                  draft: Draft | None) -> tuple[str, ...]:
     """The Danish status lines under a card: the latest of each thing people did to it."""
-    inquiry_id = inquiry.id or 0
     lines: list[str] = []
-    moved = _last_event(session, inquiry_id, "moved")
+    moved = history.last("moved")
     if moved is not None:
         lines.append(texts.status_moved_here(
             texts.person(moved.actor), ctx.rules.name_of(str(moved.detail.get("from_route", "")))
         ))
-    hidden = _last_event(session, inquiry_id, "hidden", "unhidden")
+    hidden = history.last("hidden", "unhidden")
     if hidden is not None and hidden.action == "hidden":
         lines.append(texts.status_hidden(texts.person(hidden.actor)))
     state = inquiry.state
     if state is InquiryState.DRAFTED:
-        draft = latest_draft(session, inquiry_id)
         lines.append(texts.status_drafted(texts.person(draft.author if draft else "")))
     elif state is InquiryState.POSTED:
-        rejected = _last_event(session, inquiry_id, "rejected", "drafted")
+        rejected = history.last("rejected", "drafted")
         if rejected is not None and rejected.action == "rejected":
             lines.append(texts.status_rejected(texts.person(rejected.actor)))
     elif state is InquiryState.SENDING:
         lines.append(texts.status_sending())
     elif state is InquiryState.ANSWERED:
-        approved = _last_event(session, inquiry_id, "approved", "edited", "answered_on_platform")
+        approved = history.last("approved", "edited", "answered_on_platform")
         who = texts.person(approved.actor) if approved else "borgerbot"
         lines.append(texts.status_answered(who, inquiry.answered_at or ctx.now(), ctx.now(), ctx.tz))
     elif state is InquiryState.SEND_FAILED:
-        failed = _last_event(session, inquiry_id, "send_failed")
+        failed = history.last("send_failed")
         lines.append(texts.status_send_failed(texts.send_failure(
             str(failed.detail.get("reason", "")) if failed else "")))
     elif state is InquiryState.CLOSED:
-        closed = _last_event(session, inquiry_id, "closed")
+        closed = history.last("closed")
         lines.append(texts.status_no_reply(texts.person(closed.actor if closed else "")))
     return tuple(lines)
 
 
-def _reply_link(session: Session, inquiry: Inquiry) -> str | None:
+def _reply_link(history: _History, inquiry: Inquiry) -> str | None:
     """Where people can see the answer on the platform, once it was sent."""
     if inquiry.state is not InquiryState.ANSWERED:
         return None
-    sent = _last_event(session, inquiry.id or 0, "sent")
+    sent = history.last("sent")
     link = sent.detail.get("permalink") if sent else None
     return str(link) if link else None
 
@@ -84,6 +99,7 @@ def card_view(
 ) -> InquiryView:
     """The view of one inquiry for its department card or, with `approval`, the approval request."""
     draft = latest_draft(session, inquiry.id or 0)
+    history = _History(session, inquiry.id or 0)
     actions = (APPROVAL_ACTIONS if approval else DEPARTMENT_ACTIONS).get(inquiry.state, ())
     return InquiryView(
         inquiry_id=inquiry.id or 0,
@@ -101,8 +117,8 @@ def card_view(
         deadline_at=inquiry.deadline_at,
         now=ctx.now(),
         state=inquiry.state.value,
-        status_lines=_status_lines(ctx, session, inquiry),
-        reply_permalink=_reply_link(session, inquiry),
+        status_lines=_status_lines(ctx, history, inquiry, draft),
+        reply_permalink=_reply_link(history, inquiry),
         draft_text=draft.text if draft else None,
         draft_author=draft.author if draft else None,
         actions=actions,
