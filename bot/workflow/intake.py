@@ -11,11 +11,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot import deadlines, routing, texts
 from bot.chat.base import ChatRef
-from bot.errors import ChatError, InvalidTransition
+from bot.errors import ChatError
 from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
@@ -221,12 +222,18 @@ class Intake:
                 then=lambda session, _alert: posted(session, card))
 
     def _mark_posted(self, inquiry_id: int) -> Settled:
+        """Records the card, as a compare-and-set like `WorkflowContext.transition` but without
+        reading the row back: nothing here needs it, and this runs for every card."""
+
         def mark(session: Session, card: ChatRef) -> None:
-            try:
-                self.ctx.transition(session, inquiry_id, [InquiryState.RECEIVED], InquiryState.POSTED,
-                                    chat_channel=card.channel, chat_ts=card.ts)
-            except InvalidTransition as exc:
-                log.warning("inquiry %s moved on while its card was posted: %s", inquiry_id, exc)
+            moved = session.execute(
+                update(Inquiry)
+                .where(col(Inquiry.id) == inquiry_id, col(Inquiry.state) == InquiryState.RECEIVED)
+                .values(state=InquiryState.POSTED, chat_channel=card.channel, chat_ts=card.ts,
+                        updated_at=self.ctx.now())
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                log.warning("inquiry %s moved on while its card was posted", inquiry_id)
                 return
             self.ctx.record(session, "posted", inquiry_id=inquiry_id, channel=card.channel)
 

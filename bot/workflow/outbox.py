@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -87,9 +87,9 @@ class Outbox:
     def _claim(self, key: str, channel: str, thread_ts: str | None) -> _Claimed:
         now = self.ctx.now()
         try:
-            with self.ctx.store.session() as session:
-                session.add(ChatPost(key=key, channel=channel, thread_ts=thread_ts, attempted_at=now,
-                                     claimed_until=now + CLAIM))
+            with self.ctx.store.session() as session:  # a plain INSERT: this runs for every message
+                session.execute(insert(ChatPost).values(key=key, channel=channel, thread_ts=thread_ts,
+                                                        attempted_at=now, claimed_until=now + CLAIM))
             return _Claimed(channel, None, now, False)
         except IntegrityError:
             pass
