@@ -34,44 +34,40 @@ import argparse
 import functools
 import itertools
 import json
-import random
 import resource
-import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import func, insert
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import select
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from load_sandbox import Sandbox
+from load_sweep import sweep_timings
 
-from bot import deadlines
 from bot.accounts import build_clients
 from bot.assembly import Configuration, build_workflow, load_configuration
 from bot.chat.slack import SlackGateway
 from bot.demo.world import BOT_TOKEN, OFFICERS, SandboxWorld
-from bot.models import Inquiry, InquiryKind, InquiryState, utcnow
+from bot.models import Inquiry, InquiryState, utcnow
 from bot.platforms.base import IncomingItem, PlatformClient
 from bot.polling import poll_account
-from bot.reminders import due_inquiries, sweep
+from bot.reminders import sweep
 from bot.store import Store, open_store
 from bot.workflow import Workflow
 
 DEV_SET = REPO.parent / "shared" / "data" / "routing-dev.jsonl"
 BURST_POST = ("Vejarbejde på Roskildevej: fra mandag er vejen spærret ved rundkørslen i to uger. "
               "Busserne kører omkring ad Vallensbækvej.")
-TABLES = SQLModel.metadata.tables
 GOALS = {"ingest_per_s": 500, "drain_ratio": 1.1, "peak_mb": 200, "sweep_ms": 50}
 
 
@@ -204,91 +200,6 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-@dataclass(frozen=True)
-class SweepTimings:
-    idle_ms: float
-    due_ms: float
-    paced_ms: float
-    query_ms: float
-    reminders: int
-    runs: int
-    open_rows: int
-
-
-def old_database(bot: Bot, path: Path, rows: int, open_rows: int) -> tuple[Workflow, datetime]:
-    """`rows` inquiries as months of use leave them: the newest `open_rows` still open, with
-    their passed reminder points recorded as sent and the next one in `next_reminder_at`;
-    returns the workflow over them and the instant they were written for."""
-    store = open_store(f"sqlite:///{path}")
-    with bot.store.session() as session:
-        cards = session.exec(select(Inquiry.chat_channel, Inquiry.chat_ts)
-                             .where(col(Inquiry.chat_ts).is_not(None))).all()
-    texts = [record["text"] for record in dev_records()]
-    routes, policy, now = bot.config.rules.route_ids, bot.config.policy, utcnow()
-    rng = random.Random(7)
-    inquiries: list[dict[str, Any]] = []
-    reminders: list[dict[str, Any]] = []
-    for number in range(1, rows + 1):
-        is_open = number > rows - open_rows
-        received = now - (timedelta(days=4) * rng.random() if is_open else timedelta(days=4 + 700 * rng.random()))
-        urgent = rng.random() < 0.03
-        route = rng.choice(routes)
-        deadline = deadlines.due_at(policy, received, "comment", "facebook", route, urgent, False) \
-            if is_open else received + timedelta(days=1)
-        upcoming: list[Any] = []
-        if is_open and deadline is not None:
-            for point in deadlines.reminder_schedule(policy, received, deadline, urgent):
-                if point.at > now:
-                    upcoming.append(point.at)
-                else:
-                    reminders.append({"inquiry_id": number, "kind": point.kind, "due_at": point.at,
-                                      "sent_at": point.at})
-        channel, ts = cards[number % len(cards)]
-        inquiries.append({
-            "id": number, "platform": "facebook", "account": "1000000001",
-            "external_id": f"load-{number}", "kind": InquiryKind.COMMENT, "author_name": f"Borger {number}",
-            "author_id": str(number), "text": texts[number % len(texts)], "reply_target": {},
-            "created_at": received, "received_at": received, "route": route, "urgent": urgent,
-            "no_reply_needed": False, "journal_required": False, "routing_reasons": [],
-            "deadline_at": deadline, "next_reminder_at": min(upcoming, default=None),
-            "state": InquiryState.POSTED if is_open else rng.choice([InquiryState.ANSWERED, InquiryState.CLOSED]),
-            "chat_channel": channel, "chat_ts": ts, "updated_at": received,
-        })
-    with store.engine.begin() as connection:
-        for chunk in range(0, len(inquiries), 5_000):
-            connection.execute(insert(TABLES["inquiry"]), inquiries[chunk:chunk + 5_000])
-        if reminders:
-            connection.execute(insert(TABLES["reminder"]), reminders)
-    return bot.workflow(store), now
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
-def sweep_timings(bot: Bot, path: Path, rows: int, runs: int = 9) -> SweepTimings:
-    """The sweep over the old database: at the instant it was written for (nothing due), then
-    every five minutes of fake time (a handful due); medians of the runs."""
-    open_rows = min(rows, max(1, rows // 40))
-    workflow, start = old_database(bot, path, rows, open_rows)
-    idle_ms = median_ms(lambda: sweep(workflow, start), runs)
-    sent, samples, paced = 0, [], []
-    for step in range(1, runs + 1):
-        slept, began = bot.pacing.slept, time.perf_counter()
-        sent += sweep(workflow, start + timedelta(minutes=5 * step)).reminders
-        samples.append((time.perf_counter() - began) * 1000)
-        paced.append((bot.pacing.slept - slept) * 1000)
-    query_ms = median_ms(lambda: due_inquiries(workflow, start + timedelta(minutes=5 * runs)), 25)
-    workflow.ctx.store.engine.dispose()
-    return SweepTimings(idle_ms, statistics.median(samples), statistics.median(paced), query_ms,
-                        sent, runs, open_rows)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--burst", type=int, default=10_000, help="comments under one post")
@@ -328,7 +239,8 @@ def main() -> None:
         print("messages per channel: " + ", ".join(f"{c}={n}" for c, n in per_channel.most_common() if n))
         print(f"peak memory of the bot process (max RSS through ingest and drain; emulators and "
               f"fake Slack run apart): {memory:.0f} MB")
-        timings = sweep_timings(bot, folder / "sweep.sqlite", args.rows)
+        timings = sweep_timings(bot, folder / "sweep.sqlite", args.rows,
+                                [record["text"] for record in dev_records()])
         print(f"sweep over {args.rows:,} inquiries ({timings.open_rows:,} open): nothing due "
               f"{timings.idle_ms:.1f} ms (median); every 5 minutes of fake time {timings.due_ms:.1f} ms "
               f"(median, of which {timings.paced_ms:.1f} ms waiting for channel pacing), "

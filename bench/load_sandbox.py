@@ -42,7 +42,7 @@ def _serve(connection: Connection, rules: Path, rate: float,
     try:
         write(world)
         # The world's own account list and tokens, so the bot polls what the demo polls.
-        connection.send(Endpoints(world.settings, world._accounts(), world._tokens()))  # noqa: SLF001
+        connection.send(Endpoints(world.settings, world._accounts(), world._tokens()))
         answers: dict[str, Callable[[], Any]] = {
             "posts_per_channel": lambda: Counter({
                 channel.name: len(world.slack.history(channel_id))
