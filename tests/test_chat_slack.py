@@ -124,6 +124,16 @@ def test_a_429_is_waited_out_for_its_retry_after(fake: FakeSlack, slack_clock: F
     assert len(fake.history("C1")) == 1
 
 
+def test_after_a_429_the_next_post_in_that_channel_waits_for_its_turn_too(
+        fake: FakeSlack, slack_clock: FakeClock) -> None:
+    fake.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=2)
+    chat = gateway(fake, slack_clock)
+    chat.notify("C1", "første")
+    chat.notify("C1", "anden")
+    assert slack_clock.slept == [2.0, 1.0]
+    assert len(fake.calls_to("chat.postMessage")) == 3  # one refusal, then both accepted
+
+
 def test_slack_throttling_that_never_ends_becomes_a_chat_error(
         fake: FakeSlack, slack_clock: FakeClock) -> None:
     fake.fail_next("chat.update", "ratelimited", status=429, retry_after=1, times=10)

@@ -415,3 +415,14 @@ def test_a_dropped_post_is_stored_although_the_caller_never_hears_so(slack: Fake
         httpx.post(slack.base_url + "chat.postMessage", data={"channel": "C1", "text": "hej"},
                    headers={"Authorization": f"Bearer {slack.bot_token}"}, timeout=2)
     assert [m["text"] for m in slack.history("C1")] == ["hej"]
+
+
+def test_the_channel_limit_tolerates_a_short_burst_then_refuses(
+        slack: FakeSlack, client: WebClient) -> None:
+    slack.limit_posts_per_channel(1.0, burst=3)
+    for index in range(3):
+        client.chat_postMessage(channel="C1", text=f"besked {index}")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="én for meget")
+    assert refused.value.response.status_code == 429
+    assert refused.value.response.headers.get("Retry-After")
