@@ -99,7 +99,11 @@ def _poll_stream(
         outcome.skipped_reason = "failed"
         return False
     with store.session() as session:
+        known = store.stored_among(session, client.platform, [item.external_id for item in result.items])
+        outcome.repeats += len(known)
         for item in result.items:
+            if item.external_id in known:
+                continue
             if workflow.intake.ingest(session, item) is None:
                 outcome.repeats += 1
             else:

@@ -6,7 +6,7 @@ command that needs the database can simply ask for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +16,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from bot.models import Event, Inquiry, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOOKUP_CHUNK = 1000  # ids per IN list: well under SQLite's and PostgreSQL's bound-parameter limits
 
 
 def make_engine(url: str) -> Engine:
@@ -93,6 +94,17 @@ class Store:
             select(Inquiry.id).where(Inquiry.platform == platform, Inquiry.external_id == external_id)
         ).first() is not None
 
+    @staticmethod
+    def stored_among(session: Session, platform: str, external_ids: Sequence[str]) -> set[str]:
+        """Which of the items are already inquiries, in one query per thousand ids: a poll
+        re-reads its overlap window, so most of a repeat poll's items are repeats."""
+        found: set[str] = set()
+        for start in range(0, len(external_ids), LOOKUP_CHUNK):
+            found.update(session.exec(select(Inquiry.external_id).where(
+                Inquiry.platform == platform,
+                col(Inquiry.external_id).in_(external_ids[start:start + LOOKUP_CHUNK]))))
+        return found
+
     def insert_inquiry_once(self, session: Session, inquiry: Inquiry) -> Inquiry | None:
         """Insert unless (platform, external id) is already stored; None means it was a repeat.
 
@@ -129,6 +141,15 @@ class Store:
         a plain INSERT, as every inquiry and every card writes several."""
         session.execute(insert(Event).values(inquiry_id=inquiry_id, actor=actor, action=action,
                                              at=at or utcnow(), detail=detail))
+
+    @staticmethod
+    def record_many(session: Session, action: str, *, at: datetime, actor: str = "system",
+                    rows: Iterable[tuple[int | None, dict[str, Any]]]) -> None:
+        """`record` for a batch (inquiry id, detail) in one executemany: cards are settled in batches."""
+        values = [{"inquiry_id": inquiry_id, "actor": actor, "action": action, "at": at, "detail": detail}
+                  for inquiry_id, detail in rows]
+        if values:
+            session.execute(insert(Event), values)
 
 
 def open_store(url: str) -> Store:

@@ -7,28 +7,36 @@ inquiry still in `received`, so a chat outage delays cards but never loses an in
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from bot import deadlines, routing, texts
-from bot.chat.base import ChatRef
+from bot.chat.base import ChatGateway, ChatRef, InquiryView
 from bot.errors import ChatError
 from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
-from bot.workflow.outbox import Outbox, PostInFlight, Settled
+from bot.workflow.outbox import Message, Outbox, PostInFlight
 from bot.workflow.reminding import Reminding
-from bot.workflow.views import card_view
+from bot.workflow.views import card_views
 
 log = logging.getLogger(__name__)
 
 CHANNEL_WORKERS = 8
 """Channels posted to at once; a few database connections, and more than most sweeps need."""
+
+PUBLISH_BATCH = 50
+"""Cards of a channel read, claimed and settled together: per-card transactions, not Slack,
+were what limited a burst's pace."""
+
+_INQUIRIES = Inquiry.__table__  # type: ignore[attr-defined]
 
 
 class Intake:
@@ -186,55 +194,76 @@ class Intake:
     def _publish_in_turn(self, inquiry_ids: list[int]) -> int:
         """One channel's cards in order; a chat failure stops this channel until the next sweep."""
         posted = 0
-        for inquiry_id in inquiry_ids:
+        for start in range(0, len(inquiry_ids), PUBLISH_BATCH):
             try:
-                self.publish(inquiry_id)
-            except PostInFlight:
-                continue  # another worker is posting this card; the rest need not wait
+                posted += self._publish_batch(inquiry_ids[start:start + PUBLISH_BATCH])
             except ChatError as exc:
-                log.warning("could not post inquiry %s to chat yet: %s", inquiry_id, exc)
+                log.warning("could not post cards to chat yet (%s inquiries waiting): %s",
+                            len(inquiry_ids) - start, exc)
                 break
-            posted += 1
         return posted
 
-    def publish(self, inquiry_id: int) -> None:
-        """Post one inquiry's card in its route's channel, and urgent ones to the unit at once.
+    def _publish_batch(self, inquiry_ids: list[int]) -> int:
+        """Cards of one channel, read in one transaction and posted through the outbox's batch.
 
-        The inquiry becomes `posted` in the commit that records its last message, so a crash
+        Each inquiry becomes `posted` in the commit that records its last message, so a crash
         in between leaves it `received` and the next sweep adopts what is already in chat."""
         ctx = self.ctx
         with ctx.store.session() as session:
-            inquiry = ctx.load(session, inquiry_id)
-            if inquiry.state is not InquiryState.RECEIVED:
-                return
-            view = card_view(ctx, session, inquiry)
-        channel, comms = ctx.rules.channel_of(inquiry.route), ctx.setup.comms_channel
-        alert = inquiry.urgent and channel != comms  # else the card itself is the alert
-        posted = self._mark_posted(inquiry_id)
-        ref = self.outbox.post_once(
-            f"card:{inquiry_id}", channel, lambda marker: ctx.chat.post_inquiry(channel, view, marker=marker),
-            then=None if alert else posted,
+            inquiries = session.exec(select(Inquiry).where(
+                col(Inquiry.id).in_(inquiry_ids), Inquiry.state == InquiryState.RECEIVED)).all()
+            views = card_views(ctx, session, inquiries)
+        by_id = {inquiry.id or 0: inquiry for inquiry in inquiries}
+        cards: list[Message] = []
+        posted = 0
+        for inquiry_id in inquiry_ids:
+            inquiry = by_id.get(inquiry_id)
+            if inquiry is None:
+                continue  # posted meanwhile
+            channel, view = ctx.rules.channel_of(inquiry.route), views[inquiry_id]
+            if inquiry.urgent and channel != ctx.setup.comms_channel:
+                try:  # urgent cards come first in the queue, and are few
+                    self._publish_with_alert(inquiry, channel, view)
+                    posted += 1
+                except PostInFlight:
+                    pass  # another worker is posting this card; the rest need not wait
+                continue
+            cards.append(Message(f"card:{inquiry_id}", channel, functools.partial(
+                _post_card, ctx.chat, channel, view)))
+        return posted + self.outbox.post_batch(cards, self._mark_all_posted)
+
+    def _publish_with_alert(self, inquiry: Inquiry, channel: str, view: InquiryView) -> None:
+        """An urgent card, then the alert to the communication unit; the inquiry becomes
+        `posted` with the alert, so a crash in between posts the alert on the next sweep."""
+        ctx, comms, inquiry_id = self.ctx, self.ctx.setup.comms_channel, inquiry.id or 0
+        card = self.outbox.post_once(f"card:{inquiry_id}", channel,
+                                     functools.partial(_post_card, ctx.chat, channel, view))
+        text = texts.urgent_alert  # the link is asked for only when the alert is really posted
+        self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
+            comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
+            then=lambda session, _alert: self._mark_all_posted(session, [(f"card:{inquiry_id}", card)]))
+
+    def _mark_all_posted(self, session: Session, cards: Sequence[tuple[str, ChatRef]]) -> None:
+        """Records the cards, as a compare-and-set like `WorkflowContext.transition` but in one
+        statement for the batch and without reading rows back: this runs for every card."""
+        refs = {int(key.removeprefix("card:")): ref for key, ref in cards}
+        still = set(session.execute(select(Inquiry.id).where(
+            col(Inquiry.id).in_(refs), Inquiry.state == InquiryState.RECEIVED).with_for_update()).scalars())
+        for inquiry_id in refs.keys() - still:
+            log.warning("inquiry %s moved on while its card was posted", inquiry_id)
+        if not still:
+            return
+        now = self.ctx.now()
+        session.execute(
+            update(_INQUIRIES)
+            .where(_INQUIRIES.c.id == bindparam("card_of"), _INQUIRIES.c.state == InquiryState.RECEIVED)
+            .values(state=InquiryState.POSTED, chat_channel=bindparam("card_channel"),
+                    chat_ts=bindparam("card_ts"), updated_at=now),
+            [{"card_of": i, "card_channel": refs[i].channel, "card_ts": refs[i].ts} for i in sorted(still)],
         )
-        if alert:
-            card, text = ref, texts.urgent_alert  # the link is asked for only when the alert is really posted
-            self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
-                comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
-                then=lambda session, _alert: posted(session, card))
+        self.ctx.store.record_many(session, "posted", at=now, rows=[
+            (inquiry_id, {"channel": refs[inquiry_id].channel}) for inquiry_id in sorted(still)])
 
-    def _mark_posted(self, inquiry_id: int) -> Settled:
-        """Records the card, as a compare-and-set like `WorkflowContext.transition` but without
-        reading the row back: nothing here needs it, and this runs for every card."""
 
-        def mark(session: Session, card: ChatRef) -> None:
-            moved = session.execute(
-                update(Inquiry)
-                .where(col(Inquiry.id) == inquiry_id, col(Inquiry.state) == InquiryState.RECEIVED)
-                .values(state=InquiryState.POSTED, chat_channel=card.channel, chat_ts=card.ts,
-                        updated_at=self.ctx.now())
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                log.warning("inquiry %s moved on while its card was posted", inquiry_id)
-                return
-            self.ctx.record(session, "posted", inquiry_id=inquiry_id, channel=card.channel)
-
-        return mark
+def _post_card(chat: ChatGateway, channel: str, view: InquiryView, marker: str) -> ChatRef:
+    return chat.post_inquiry(channel, view, marker=marker)

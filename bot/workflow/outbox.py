@@ -6,16 +6,21 @@ If the process dies after Slack stored the message but before its `ts` was writt
 the row is left without a `ts`; the next attempt then looks for the message by the marker
 it carries (the key, in Slack's message metadata) and adopts it instead of posting again.
 The claim keeps two threads or replicas from posting the same key at the same time.
+
+A burst of cards goes through `post_batch`: the batch is claimed in one transaction and the
+`ts`s are stored a few posts at a time. A claim only says "an attempt may have reached
+Slack", so claiming the whole batch up front is as safe as claiming one message at a time:
+a crash leaves rows without `ts`, and the next attempt looks for their markers first.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -35,6 +40,26 @@ Post = Callable[[str], ChatRef]
 Settled = Callable[[Session, ChatRef], None]
 """What the caller records once the message is in chat, in the transaction that stores its
 `ts`; it must be idempotent, as a message found already settled runs it again."""
+
+SettledBatch = Callable[[Session, Sequence[tuple[str, ChatRef]]], None]
+"""`Settled` for a batch: gets the (key, message) pairs stored in this transaction."""
+
+SETTLE_EVERY = 25
+"""Posts of a batch whose `ts`s are stored in one transaction; a crash re-finds at most these."""
+
+RENEW_AFTER = CLAIM / 4
+"""A batch posting longer than this (Slack's pace is about one a second) renews its claims."""
+
+_POSTS = ChatPost.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of a batch: its key, where it goes, and how to post it."""
+
+    key: str
+    channel: str
+    post: Post
 
 
 @dataclass(frozen=True)
@@ -92,7 +117,10 @@ class Outbox:
                                                         attempted_at=now, claimed_until=now + CLAIM))
             return _Claimed(channel, None, now, False)
         except IntegrityError:
-            pass
+            return self._reclaim(key, now)
+
+    def _reclaim(self, key: str, now: datetime) -> _Claimed:
+        """The key has a row: an earlier attempt, or one in flight elsewhere."""
         with self.ctx.store.session() as session:
             taken = session.execute(
                 update(ChatPost)
@@ -120,3 +148,74 @@ class Outbox:
         """The attempt failed (perhaps after Slack stored it): free the key, keep the doubt."""
         with self.ctx.store.session() as session:
             session.execute(update(ChatPost).where(col(ChatPost.key) == key).values(claimed_until=None))
+
+    def post_batch(self, messages: Sequence[Message], then: SettledBatch) -> int:
+        """Each message of `messages` once, in order, as `post_once` would post it; returns how
+        many are in chat. A key being posted elsewhere is skipped; a failure stores what was
+        posted, frees the rest and propagates."""
+        claims = self._claim_batch(messages)
+        done: list[tuple[str, ChatRef]] = []
+        left = [message for message in messages if message.key in claims]
+        renewed, settled = self.ctx.now(), 0
+        try:
+            while left:
+                message, claim = left[0], claims[left[0].key]
+                if claim.ts is not None:
+                    ref = ChatRef(claim.channel, claim.ts)
+                else:
+                    found = self.ctx.chat.find_marked(claim.channel, message.key,
+                                                      since=claim.attempted_at) if claim.claimed_again else None
+                    ref = found or message.post(message.key)
+                done.append((message.key, ref))
+                left.pop(0)
+                if len(done) >= SETTLE_EVERY or self.ctx.now() - renewed >= RENEW_AFTER:
+                    renewed = self.ctx.now()
+                    self._flush(done, then, [m.key for m in left], renewed + CLAIM)
+                    settled, done = settled + len(done), []
+        finally:
+            self._flush(done, then, [m.key for m in left], None)
+        return settled + len(done)
+
+    def _claim_batch(self, messages: Sequence[Message]) -> dict[str, _Claimed]:
+        """Claims for the batch: new keys in one INSERT, keys with a row one by one (rare:
+        only after a failure or crash); keys in flight elsewhere are left out."""
+        now = self.ctx.now()
+        keys = [message.key for message in messages]
+        try:
+            with self.ctx.store.session() as session:
+                known = set(session.execute(select(_POSTS.c.key).where(_POSTS.c.key.in_(keys))).scalars())
+                fresh = [message for message in messages if message.key not in known]
+                if fresh:
+                    session.execute(insert(ChatPost), [
+                        {"key": m.key, "channel": m.channel, "thread_ts": None, "attempted_at": now,
+                         "claimed_until": now + CLAIM} for m in fresh])
+        except IntegrityError:  # another replica claimed some of them meanwhile
+            known, fresh = set(), []
+        claims = {message.key: _Claimed(message.channel, None, now, False) for message in fresh}
+        for message in messages:
+            if message.key in claims:
+                continue
+            try:
+                claims[message.key] = (self._reclaim(message.key, now) if message.key in known
+                                       else self._claim(message.key, message.channel, None))
+            except PostInFlight:
+                continue
+        return claims
+
+    def _flush(self, done: Sequence[tuple[str, ChatRef]], then: SettledBatch, left: Sequence[str],
+               claimed_until: datetime | None) -> None:
+        """Store the posted messages with what the caller records, and renew (or, with None,
+        free) the claims on those not yet posted; one transaction."""
+        if not done and not left:
+            return
+        with self.ctx.store.session() as session:
+            if done:
+                session.execute(
+                    update(_POSTS).where(_POSTS.c.key == bindparam("posted_key"))
+                    .values(channel=bindparam("posted_channel"), ts=bindparam("posted_ts"), claimed_until=None),
+                    [{"posted_key": key, "posted_channel": ref.channel, "posted_ts": ref.ts} for key, ref in done],
+                )
+                then(session, done)
+            if left:
+                session.execute(update(_POSTS).where(_POSTS.c.key.in_(left), _POSTS.c.ts.is_(None))
+                                .values(claimed_until=claimed_until))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from sqlmodel import Session, col, select
 
 from bot import texts
@@ -35,14 +37,18 @@ class _History:
     """The newest event of each action that matters to the card, read in one query: a card
     is drawn for every new inquiry, so one lookup per status line would dominate posting."""
 
-    def __init__(self, session: Session, inquiry_id: int) -> None:
+    def __init__(self, events: Iterable[Event] = ()) -> None:
         self._newest: dict[str, Event] = {}
-        for event in session.exec(
+        for event in events:  # oldest first, so the newest of each action stays
+            self._newest[event.action] = event
+
+    @classmethod
+    def of(cls, session: Session, inquiry_id: int) -> _History:
+        return cls(session.exec(
             select(Event)
             .where(Event.inquiry_id == inquiry_id, col(Event.action).in_(STATUS_ACTIONS))
             .order_by(col(Event.id))
-        ):
-            self._newest[event.action] = event
+        ))
 
     def last(self, *actions: str) -> Event | None:
         """The newest event among `actions`, as a lookup of exactly those would find it."""
@@ -98,8 +104,29 @@ def card_view(
     ctx: WorkflowContext, session: Session, inquiry: Inquiry, *, approval: bool = False
 ) -> InquiryView:
     """The view of one inquiry for its department card or, with `approval`, the approval request."""
-    draft = latest_draft(session, inquiry.id or 0)
-    history = _History(session, inquiry.id or 0)
+    inquiry_id = inquiry.id or 0
+    return _view(ctx, inquiry, latest_draft(session, inquiry_id), _History.of(session, inquiry_id), approval)
+
+
+def card_views(ctx: WorkflowContext, session: Session, inquiries: Sequence[Inquiry]) -> dict[int, InquiryView]:
+    """Department card views of many inquiries by id, with one query for all their drafts
+    and one for all their events: a burst of new inquiries is posted in batches."""
+    ids = [inquiry.id or 0 for inquiry in inquiries]
+    drafts: dict[int, Draft] = {}
+    for draft in session.exec(select(Draft).where(col(Draft.inquiry_id).in_(ids)).order_by(col(Draft.id))):
+        drafts[draft.inquiry_id] = draft
+    events: dict[int, list[Event]] = {}
+    for event in session.exec(select(Event).where(col(Event.inquiry_id).in_(ids),
+                                                   col(Event.action).in_(STATUS_ACTIONS))
+                              .order_by(col(Event.id))):
+        events.setdefault(event.inquiry_id or 0, []).append(event)
+    return {inquiry.id or 0: _view(ctx, inquiry, drafts.get(inquiry.id or 0),
+                                   _History(events.get(inquiry.id or 0, ())), False)
+            for inquiry in inquiries}
+
+
+def _view(ctx: WorkflowContext, inquiry: Inquiry, draft: Draft | None, history: _History,
+          approval: bool) -> InquiryView:
     actions = (APPROVAL_ACTIONS if approval else DEPARTMENT_ACTIONS).get(inquiry.state, ())
     return InquiryView(
         inquiry_id=inquiry.id or 0,
