@@ -172,3 +172,10 @@ def test_a_refusal_the_poller_does_not_know_leaves_the_other_accounts_polled(
     outcomes = world.poll()
     assert outcomes[0].skipped_reason == "failed"
     assert stored(world, "linkedin", on_linkedin) == 1
+
+
+def test_a_complaint_is_stored_as_journal_relevant(world: SandboxWorld) -> None:
+    _, complaint = world.citizens.write({"platform": "facebook", "kind": "message",
+                                         "text": "Jeg vil klage over afgørelsen om min byggesag."})
+    world.poll()
+    assert world.inquiry_for("facebook", complaint).journal_required

@@ -73,6 +73,7 @@ class Intake:
             route=decision.route,
             urgent=decision.urgent,
             no_reply_needed=decision.no_reply_needed,
+            journal_required=decision.journal_required,
             routing_reasons=list(decision.reasons),
             deadline_at=deadlines.due_at(
                 self.ctx.policy,
