@@ -60,3 +60,12 @@ def test_a_draft_whose_approval_request_never_reached_slack_is_shown_by_a_later_
     stepped_clock.advance(timedelta(minutes=2))
     world.sweep()
     assert len(marked(world, f"approval:{inquiry.id}")) == 1
+
+
+def test_a_burst_of_cards_reaches_chat_once_each_and_in_order(world: SandboxWorld) -> None:
+    ids = [written(world) for _ in range(3)]
+    world.sweep()
+    world.sweep()
+    cards = [marked(world, f"card:{inquiry_id}") for inquiry_id in ids]
+    assert [len(found) for found in cards] == [1, 1, 1]
+    assert [world.message_of(i)[1] for i in ids] == sorted(found[0]["ts"] for found in cards)

@@ -46,6 +46,15 @@ def test_a_repeat_does_not_spoil_the_rest_of_the_batch(store: Store) -> None:
     assert ids == ["a", "b"]
 
 
+def test_a_batch_lookup_names_exactly_the_items_already_stored(store: Store) -> None:
+    with store.session() as session:
+        store.insert_inquiry_once(session, _inquiry("a"))
+        store.insert_inquiry_once(session, _inquiry("c"))
+    with store.session() as session:
+        assert store.stored_among(session, "facebook", ["a", "b", "c"]) == {"a", "c"}
+        assert store.stored_among(session, "instagram", ["a"]) == set()
+
+
 def test_times_come_back_aware_in_utc(store: Store) -> None:
     with store.session() as session:
         store.insert_inquiry_once(session, _inquiry())
