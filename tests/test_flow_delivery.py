@@ -3,33 +3,28 @@ thread tells people what happened, and the citizen gets the answer at most once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot import texts
 from bot.demo.clock import SteppedClock
 from bot.demo.world import SandboxWorld, specialist_for
-from bot.models import InquiryState, utcnow
-from tests.conftest import RULES_FILE
+from bot.models import InquiryState
 from tests.flow_support import DRAFT, OFFICER, buttons, drafted, message, shown_text
 
 COMMENTS = "POST /{id}/comments"
 
 
 @pytest.fixture
-def clock() -> SteppedClock:
-    return SteppedClock(utcnow())
+def clock(stepped_clock: SteppedClock) -> SteppedClock:
+    return stepped_clock
 
 
 @pytest.fixture
-def world(tmp_path: Path, clock: SteppedClock) -> Iterator[SandboxWorld]:
+def world(clocked_world: SandboxWorld) -> SandboxWorld:
     """The assembled product on a clock the test moves, so waiting out a back-off takes no time."""
-    sandbox = SandboxWorld(f"sqlite:///{tmp_path / 'world.db'}", RULES_FILE, clock=clock)
-    yield sandbox
-    sandbox.close()
+    return clocked_world
 
 
 def thread_notes(world: SandboxWorld, inquiry_id: int) -> list[str]:
