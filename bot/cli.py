@@ -161,6 +161,24 @@ def poll_command(
         typer.echo(f"{platform}/{account}: {status}, {outcome.stored} new, {outcome.repeats} already stored")
 
 
+accounts_app = typer.Typer(help="The social accounts being watched.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+
+
+@accounts_app.command("resume")
+def accounts_resume(
+    platform: Annotated[str, typer.Argument(help="facebook, instagram, linkedin or x")],
+    account: Annotated[str, typer.Argument(help="the account id as in the rules file")],
+) -> None:
+    """Poll an account again after its token was renewed; a stopped account stays stopped
+    across restarts until this is run."""
+    from bot.service import assemble
+
+    _, workflow, _ = assemble(_settings())
+    workflow.intake.resume_account(platform, account)
+    typer.echo(f"{platform}/{account} will be polled again")
+
+
 @app.command("audit")
 def audit_command(inquiry: int) -> None:
     """Show the event log of one inquiry: who did what, when."""

@@ -144,6 +144,16 @@ def test_a_stopped_account_is_not_polled_again(world: SandboxWorld) -> None:
     assert world.linkedin.total_requests() == 0
 
 
+def test_a_stopped_account_resumed_after_a_new_token_is_polled_again(world: SandboxWorld) -> None:
+    world.linkedin.expire_token()
+    poll(world, "linkedin", world.clock())
+    world.linkedin.restore_token()
+    waiting = comment(world, "linkedin")
+    world.workflow.intake.resume_account("linkedin", client_of(world, "linkedin").account)
+    assert poll(world, "linkedin", world.clock()).skipped_reason == ""
+    assert stored(world, "linkedin", waiting) == 1
+
+
 def test_a_reply_written_on_the_platform_marks_the_inquiry_answered(world: SandboxWorld) -> None:
     question = comment(world)
     world.poll()
