@@ -220,17 +220,6 @@ def test_a_person_is_named_by_their_display_name(fake: FakeSlack, slack_clock: F
     assert gateway(fake, slack_clock).display_name("U1") == "Mette"
 
 
-def test_the_newest_human_reply_in_the_thread_is_found(
-        fake: FakeSlack, slack_clock: FakeClock) -> None:
-    chat = gateway(fake, slack_clock)
-    ref = chat.post_inquiry("C1", VIEW)
-    fake.say("C1", "U1", "første udkast", thread_ts=ref.ts)
-    fake.say("C1", "U1", "bedre udkast", thread_ts=ref.ts)
-    chat.post_in_thread(ref, "⏰ Påmindelse")
-    reply = chat.latest_human_reply(ref)
-    assert reply is not None and (reply.user, reply.text) == ("U1", "bedre udkast")
-
-
 markup = st.sampled_from(["<!channel>", "<@U1>", "<http://evil.example|Din bank>", "&lt;", "\u202e",
                           "\u200b", "010190-1234", "x" * 5000, "\n" * 50, "*_~`>"])
 hostile = st.lists(st.one_of(markup, st.text()), max_size=8).map("".join)

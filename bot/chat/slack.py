@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,15 +43,6 @@ class SlackCallFailed(ChatError):
         self.method = method
         self.code = code
         super().__init__(f"Slack {method} failed: {code}")
-
-
-@dataclass(frozen=True)
-class ThreadReply:
-    """A person's message in an inquiry's thread (the newest one is the draft)."""
-
-    user: str
-    text: str
-    ts: str
 
 
 class ChannelPacer:
@@ -162,23 +152,6 @@ class SlackGateway:
         details = profile.get("profile", {})
         return str(details.get("display_name") or details.get("real_name")
                    or profile.get("real_name") or profile.get("name") or user)
-
-    def latest_human_reply(self, ref: ChatRef) -> ThreadReply | None:
-        """The newest message a person (not a bot) wrote in the thread under `ref`."""
-        newest: ThreadReply | None = None
-        cursor = ""
-        while True:
-            page = self._call(self._client.conversations_replies, channel=ref.channel,
-                              ts=ref.ts, cursor=cursor or None, limit=200)
-            for message in page["messages"]:
-                if message.get("ts") == ref.ts or message.get("bot_id") or message.get("subtype"):
-                    continue
-                if newest is None or float(message["ts"]) > float(newest.ts):
-                    newest = ThreadReply(message.get("user", ""), message.get("text", ""),
-                                         message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor", "")
-            if not cursor:
-                return newest
 
     @staticmethod
     def _plain(text: str) -> dict[str, Any]:
