@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from bot.models import Inquiry
 from bot.workflow import Workflow
+from bot.workflow.intake import PUBLISH_BUDGET_SECONDS
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ def due_inquiries(workflow: Workflow, now: datetime, limit: int = 1000) -> list[
     return [inquiry_id for inquiry_id in found if inquiry_id is not None]
 
 
-def sweep(workflow: Workflow, now: datetime) -> SweepOutcome:
-    """One pass at `now`: post pending cards first, so reminders always have a thread."""
-    posted = workflow.intake.publish_pending()
+def sweep(workflow: Workflow, now: datetime, *,
+          posting_budget: float = PUBLISH_BUDGET_SECONDS) -> SweepOutcome:
+    """One pass at `now`: post pending cards first (for `posting_budget` seconds at most, when
+    a burst has piled up), so reminders always have a thread."""
+    posted = workflow.intake.publish_pending(posting_budget)
     workflow.decisions.request_missing_approvals()
     reminders = sum(workflow.reminding.run_due(inquiry_id, now) for inquiry_id in due_inquiries(workflow, now))
     replies = workflow.delivery.retry_pending()

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 KEEPER = "leases"
 RETENTION_INTERVAL = 24 * 60 * 60.0
+SWEEP_POSTING_SHARE = 0.8
+"""Of each sweep interval, the part a sweep may spend posting a backlog of cards: a burst then
+drains at nearly Slack's pace, and each sweep ends before the next is due."""
 
 
 class PolledAccount(Protocol):
@@ -122,7 +125,7 @@ def build_scheduler(
         for client, interval in accounts
     ]
     job_ids.append(add("sweep", "deadline sweep, reminders and queued replies", sweep_interval, 0.0,
-                       _sweep, workflow))
+                       _sweep, workflow, sweep_interval * SWEEP_POSTING_SHARE))
     if retention is not None:
         job_ids.append(add("retention", "delete personal data past its retention period",
                            RETENTION_INTERVAL, 0.0, _retain, workflow, retention))
@@ -152,8 +155,8 @@ def _poll(workflow: Any, client: Any) -> None:
     poll_account(workflow, client, workflow.ctx.now())
 
 
-def _sweep(workflow: Any) -> None:
-    sweep(workflow, workflow.ctx.now())
+def _sweep(workflow: Any, posting_budget: float) -> None:
+    sweep(workflow, workflow.ctx.now(), posting_budget=posting_budget)
 
 
 def _retain(workflow: Any, policy: RetentionPolicy) -> None:

@@ -51,7 +51,10 @@ class Settings(BaseSettings):
     x_api_url: str = "https://api.x.com/2/"
 
     poll_interval_seconds: float = Field(default=60.0, gt=0)
-    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(
+        default=15.0, gt=0,
+        description="new cards reach chat and reminders go out within about this time",
+    )
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     takeover_seconds: float = Field(
         default=30.0, ge=2,

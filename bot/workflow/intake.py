@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
@@ -29,8 +31,13 @@ from bot.workflow.views import card_views
 
 log = logging.getLogger(__name__)
 
-CHANNEL_WORKERS = 8
-"""Channels posted to at once; a few database connections, and more than most sweeps need."""
+CHANNEL_WORKERS = 16
+"""Channels posted to at once: more than a municipality's departments, so none waits for
+another's turn; each worker holds a database connection only for its short transactions."""
+
+PUBLISH_BUDGET_SECONDS = 45.0
+"""How long one sweep goes on posting a backlog before its other duties (reminders, queued
+replies) get their turn; the scheduler passes a share of its sweep interval instead."""
 
 PUBLISH_BATCH = 50
 """Cards of a channel read, claimed and settled together: per-card transactions, not Slack,
@@ -169,42 +176,66 @@ class Intake:
         found = session.get(AccountStatus, (platform, account))
         return found or AccountStatus(platform=platform, account=account)
 
-    def publish_pending(self, limit: int = 500) -> int:
+    def publish_pending(self, budget_seconds: float = PUBLISH_BUDGET_SECONDS) -> int:
         """Post a card for every stored inquiry not yet in chat; returns how many were posted.
 
-        Slack paces each channel on its own, so each channel gets its own worker: a burst in
-        one department's channel then sets the pace of that channel alone, while every
-        channel's cards still go out in order, urgent ones first."""
+        Slack paces each channel on its own, so each channel gets its own worker, which goes
+        on through its channel's queue until it is empty or `budget_seconds` have passed (one
+        batch at least): a burst in one department's channel then sets the pace of that
+        channel alone, and holds the sweep's other duties back for the budget at most. Each
+        channel's cards go out in order, urgent ones first; their alerts to the communication
+        unit go through a lane of their own, so the unit's channel paces the alerts without
+        holding up the departments' cards."""
+        deadline = time.monotonic() + budget_seconds
         with self.ctx.store.session() as session:
-            pending = session.exec(
-                select(Inquiry.id, Inquiry.route)
-                .where(Inquiry.state == InquiryState.RECEIVED)
-                .order_by(col(Inquiry.urgent).desc(), col(Inquiry.id))
-                .limit(limit)
-            ).all()
-        queues: dict[str, list[int]] = {}
-        for inquiry_id, route in pending:
-            if inquiry_id is not None:
-                queues.setdefault(self.ctx.rules.channel_of(route), []).append(inquiry_id)
-        busiest_first = sorted(queues.values(), key=len, reverse=True)
-        if len(busiest_first) <= 1:
-            return sum(map(self._publish_in_turn, busiest_first))
-        with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(busiest_first)), "publish") as pool:
-            return sum(pool.map(self._publish_in_turn, busiest_first))
+            routes = session.exec(select(Inquiry.route).where(
+                Inquiry.state == InquiryState.RECEIVED).distinct()).all()
+        channels: dict[str, list[str]] = {}
+        for route in routes:
+            channels.setdefault(self.ctx.rules.channel_of(route), []).append(route)
+        if not channels:
+            return 0
+        with ThreadPoolExecutor(1, "alerts") as alert_thread:
+            alerts = _AlertLane(self._post_alert, alert_thread)
+            with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(channels)), "publish") as pool:
+                cards = sum(pool.map(functools.partial(self._publish_channel, deadline=deadline, alerts=alerts),
+                                     channels.values()))
+        return cards + alerts.posted()
 
-    def _publish_in_turn(self, inquiry_ids: list[int]) -> int:
-        """One channel's cards in order; a chat failure stops this channel until the next sweep."""
+    def _publish_channel(self, routes: list[str], deadline: float, alerts: _AlertLane) -> int:
+        """One channel's cards, a batch at a time; a chat failure stops this channel until the
+        next sweep."""
+        position = _QueuePosition()
         posted = 0
-        for start in range(0, len(inquiry_ids), PUBLISH_BATCH):
+        while batch := self._next_batch(routes, position):
             try:
-                posted += self._publish_batch(inquiry_ids[start:start + PUBLISH_BATCH])
+                posted += self._publish_batch(batch, alerts)
             except ChatError as exc:
-                log.warning("could not post cards to chat yet (%s inquiries waiting): %s",
-                            len(inquiry_ids) - start, exc)
+                log.warning("could not post cards to chat yet: %s", exc)
+                break
+            if time.monotonic() >= deadline:
                 break
         return posted
 
-    def _publish_batch(self, inquiry_ids: list[int]) -> int:
+    def _next_batch(self, routes: list[str], position: _QueuePosition) -> list[int]:
+        """The channel's next cards in queue order: urgent ones first, then the others, each
+        after the last one this worker tried (ids only grow, so urgent ones stored meanwhile
+        still come first; one skipped because it was in flight waits for the next sweep)."""
+        waiting = select(Inquiry.id).where(Inquiry.state == InquiryState.RECEIVED,
+                                           col(Inquiry.route).in_(routes)).order_by(col(Inquiry.id))
+        with self.ctx.store.session() as session:
+            urgent = [found for found in session.exec(
+                waiting.where(col(Inquiry.urgent), col(Inquiry.id) > position.urgent).limit(PUBLISH_BATCH))
+                if found is not None]
+            room = PUBLISH_BATCH - len(urgent)
+            others = [found for found in session.exec(
+                waiting.where(col(Inquiry.urgent).is_(False), col(Inquiry.id) > position.other).limit(room))
+                if found is not None] if room else []
+        position.urgent = max(urgent, default=position.urgent)
+        position.other = max(others, default=position.other)
+        return urgent + others
+
+    def _publish_batch(self, inquiry_ids: list[int], alerts: _AlertLane) -> int:
         """Cards of one channel, read in one transaction and posted through the outbox's batch.
 
         Each inquiry becomes `posted` in the commit that records its last message, so a crash
@@ -216,33 +247,36 @@ class Intake:
             views = card_views(ctx, session, inquiries)
         by_id = {inquiry.id or 0: inquiry for inquiry in inquiries}
         cards: list[Message] = []
-        posted = 0
         for inquiry_id in inquiry_ids:
             inquiry = by_id.get(inquiry_id)
             if inquiry is None:
                 continue  # posted meanwhile
             channel, view = ctx.rules.channel_of(inquiry.route), views[inquiry_id]
+            post = functools.partial(_post_card, ctx.chat, channel, view)
             if inquiry.urgent and channel != ctx.setup.comms_channel:
                 try:  # urgent cards come first in the queue, and are few
-                    self._publish_with_alert(inquiry, channel, view)
-                    posted += 1
+                    alerts.announce(inquiry, self.outbox.post_once(f"card:{inquiry_id}", channel, post))
                 except PostInFlight:
                     pass  # another worker is posting this card; the rest need not wait
                 continue
-            cards.append(Message(f"card:{inquiry_id}", channel, functools.partial(
-                _post_card, ctx.chat, channel, view)))
-        return posted + self.outbox.post_batch(cards, self._mark_all_posted)
+            cards.append(Message(f"card:{inquiry_id}", channel, post))
+        return self.outbox.post_batch(cards, self._mark_all_posted)
 
-    def _publish_with_alert(self, inquiry: Inquiry, channel: str, view: InquiryView) -> None:
-        """An urgent card, then the alert to the communication unit; the inquiry becomes
-        `posted` with the alert, so a crash in between posts the alert on the next sweep."""
+    def _post_alert(self, inquiry: Inquiry, card: ChatRef) -> bool:
+        """The alert for an urgent card already in chat; the inquiry becomes `posted` with it,
+        so a crash or failure in between posts the alert on the next sweep."""
         ctx, comms, inquiry_id = self.ctx, self.ctx.setup.comms_channel, inquiry.id or 0
-        card = self.outbox.post_once(f"card:{inquiry_id}", channel,
-                                     functools.partial(_post_card, ctx.chat, channel, view))
         text = texts.urgent_alert  # the link is asked for only when the alert is really posted
-        self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
-            comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
-            then=lambda session, _alert: self._mark_all_posted(session, [(f"card:{inquiry_id}", card)]))
+        try:
+            self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
+                comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
+                then=lambda session, _alert: self._mark_all_posted(session, [(f"card:{inquiry_id}", card)]))
+        except PostInFlight:
+            return False
+        except ChatError as exc:
+            log.warning("could not alert the communication unit to urgent inquiry %s yet: %s", inquiry_id, exc)
+            return False
+        return True
 
     def _mark_all_posted(self, session: Session, cards: Sequence[tuple[str, ChatRef]]) -> None:
         """Records the cards, as a compare-and-set like `WorkflowContext.transition` but in one
@@ -264,6 +298,30 @@ class Intake:
         )
         self.ctx.store.record_many(session, "posted", at=now, rows=[
             (inquiry_id, {"channel": refs[inquiry_id].channel}) for inquiry_id in sorted(still)])
+
+
+@dataclass
+class _QueuePosition:
+    """The last urgent and other inquiry a channel's worker has tried in this sweep."""
+
+    urgent: int = 0
+    other: int = 0
+
+
+class _AlertLane:
+    """Urgent alerts to the communication unit, posted in order from one thread of their own."""
+
+    def __init__(self, post: Callable[[Inquiry, ChatRef], bool], thread: ThreadPoolExecutor) -> None:
+        self._post = post
+        self._thread = thread
+        self._sent: list[Future[bool]] = []
+
+    def announce(self, inquiry: Inquiry, card: ChatRef) -> None:
+        self._sent.append(self._thread.submit(self._post, inquiry, card))
+
+    def posted(self) -> int:
+        """How many alerts went out; waits for those still queued."""
+        return sum(future.result() for future in self._sent)
 
 
 def _post_card(chat: ChatGateway, channel: str, view: InquiryView, marker: str) -> ChatRef:
