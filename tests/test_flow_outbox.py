@@ -69,3 +69,29 @@ def test_a_burst_of_cards_reaches_chat_once_each_and_in_order(world: SandboxWorl
     cards = [marked(world, f"card:{inquiry_id}") for inquiry_id in ids]
     assert [len(found) for found in cards] == [1, 1, 1]
     assert [world.message_of(i)[1] for i in ids] == sorted(found[0]["ts"] for found in cards)
+
+
+URGENT = "Der er brand i skraldespanden ved genbrugspladsen, hvem gør noget?"
+
+
+def test_an_urgent_card_whose_alert_failed_is_alerted_by_the_next_sweep_and_not_posted_again(
+    world: SandboxWorld,
+) -> None:
+    platform, external_id = world.citizens.write({"text": URGENT})
+    world.poll()
+    world.slack.fail_next("chat.getPermalink", "fatal_error")
+    world.sweep()
+    inquiry = world.inquiry_for(platform, external_id)
+    assert inquiry.state == "received" and marked(world, f"urgent:{inquiry.id}") == []
+    world.sweep()
+    assert len(marked(world, f"card:{inquiry.id}")) == 1
+    assert len(marked(world, f"urgent:{inquiry.id}")) == 1
+    assert world.inquiry(inquiry.id or 0).state == "posted"
+
+
+def test_cards_a_sweep_had_no_time_for_are_posted_by_the_next(world: SandboxWorld) -> None:
+    inquiry_id = written(world)
+    assert world.workflow.intake.publish_pending(budget_seconds=0) == 0
+    assert marked(world, f"card:{inquiry_id}") == []
+    world.sweep()
+    assert len(marked(world, f"card:{inquiry_id}")) == 1

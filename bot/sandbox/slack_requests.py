@@ -85,7 +85,7 @@ class SlackRequests:
         `action` holds at least `action_id`, plus `value` or `selected_option`."""
         element = {"block_id": _block_of(message, action["action_id"]),
                    "action_ts": f"{self.clock():.6f}", "type": "button", **action}
-        payload = {"type": "block_actions", "api_app_id": self.app_id, "token": "legacy",
+        payload: dict[str, Any] = {"type": "block_actions", "api_app_id": self.app_id, "token": "legacy",
                    "trigger_id": trigger_id, "user": self._user(user),
                    "team": {"id": self.team_id, "domain": "fake"}, "enterprise": None,
                    "is_enterprise_install": False,

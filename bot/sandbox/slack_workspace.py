@@ -270,7 +270,7 @@ class Workspace:
         return trigger
 
     def _view(self, args: Args) -> dict[str, Any]:
-        view = args.get("view")
+        view: Any = args.get("view")
         if isinstance(view, str):
             view = json.loads(view)
         errors = view_errors(view)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from bot import deadlines, routing, texts
@@ -25,15 +27,17 @@ from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
-from bot.workflow.outbox import Message, Outbox, PostInFlight
+from bot.workflow.outbox import Message, Outbox
 from bot.workflow.reminding import Reminding
 from bot.workflow.views import card_views
 
 log = logging.getLogger(__name__)
 
-CHANNEL_WORKERS = 16
-"""Channels posted to at once: more than a municipality's departments, so none waits for
-another's turn; each worker holds a database connection only for its short transactions."""
+CHANNEL_WORKERS = 4
+"""Channels posted to at once. At Slack's pace of about a message a second per channel a few
+workers keep up with every channel; when a burst makes this process the limit instead, the
+busiest channel, which decides when the burst is over, keeps its pace because it shares the
+process with three others rather than with every channel (measured by bench/load.py)."""
 
 PUBLISH_BUDGET_SECONDS = 45.0
 """How long one sweep goes on posting a backlog before its other duties (reminders, queued
@@ -53,6 +57,7 @@ class Intake:
         self.ctx = ctx
         self.reminding = reminding
         self.outbox = Outbox(ctx)
+        self._passed_over: set[str] = set()  # channels a sweep's budget ran out before
 
     def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
         """Store a new item in the caller's transaction; None when it was already stored."""
@@ -179,32 +184,46 @@ class Intake:
     def publish_pending(self, budget_seconds: float = PUBLISH_BUDGET_SECONDS) -> int:
         """Post a card for every stored inquiry not yet in chat; returns how many were posted.
 
-        Slack paces each channel on its own, so each channel gets its own worker, which goes
-        on through its channel's queue until it is empty or `budget_seconds` have passed (one
-        batch at least): a burst in one department's channel then sets the pace of that
-        channel alone, and holds the sweep's other duties back for the budget at most. Each
-        channel's cards go out in order, urgent ones first; their alerts to the communication
-        unit go through a lane of their own, so the unit's channel paces the alerts without
-        holding up the departments' cards."""
+        Slack paces each channel on its own, so channels are posted to side by side, each by
+        one worker going through its channel's queue until it is empty or `budget_seconds`
+        have passed: a burst in one department's channel then sets the pace of that channel
+        alone, and holds the sweep's other duties back for about the budget. Each channel's
+        cards go out in order, urgent ones first; their alerts to the communication unit go
+        through a lane of their own, so the unit's channel paces the alerts without holding
+        up the departments' cards."""
         deadline = time.monotonic() + budget_seconds
         with self.ctx.store.session() as session:
-            routes = session.exec(select(Inquiry.route).where(
-                Inquiry.state == InquiryState.RECEIVED).distinct()).all()
-        channels: dict[str, list[str]] = {}
-        for route in routes:
-            channels.setdefault(self.ctx.rules.channel_of(route), []).append(route)
-        if not channels:
+            waiting = session.exec(select(Inquiry.route, func.count()).where(
+                Inquiry.state == InquiryState.RECEIVED).group_by(col(Inquiry.route))).all()
+        routes_of: dict[str, list[str]] = {}
+        backlog: Counter[str] = Counter()
+        for route, count in waiting:
+            channel = self.ctx.rules.channel_of(route)
+            routes_of.setdefault(channel, []).append(route)
+            backlog[channel] += count
+        if not backlog:
             return 0
+        turns = self._turns(backlog)
         with ThreadPoolExecutor(1, "alerts") as alert_thread:
-            alerts = _AlertLane(self._post_alert, alert_thread)
-            with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(channels)), "publish") as pool:
+            alerts = _AlertLane(self._post_alerts, alert_thread)
+            with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(turns)), "publish") as pool:
                 cards = sum(pool.map(functools.partial(self._publish_channel, deadline=deadline, alerts=alerts),
-                                     channels.values()))
+                                     turns, [routes_of[channel] for channel in turns]))
         return cards + alerts.posted()
 
-    def _publish_channel(self, routes: list[str], deadline: float, alerts: _AlertLane) -> int:
+    def _turns(self, backlog: Counter[str]) -> list[str]:
+        """The order channels get a worker in: those the last sweep's budget ran out before,
+        so none waits behind busier ones for ever; then the busiest first, as the busiest
+        decides when a burst is over and the quieter ones finish behind it anyway."""
+        return sorted(backlog, key=lambda channel: (channel not in self._passed_over, -backlog[channel]))
+
+    def _publish_channel(self, channel: str, routes: list[str], deadline: float, alerts: _AlertLane) -> int:
         """One channel's cards, a batch at a time; a chat failure stops this channel until the
         next sweep."""
+        if time.monotonic() >= deadline:
+            self._passed_over.add(channel)
+            return 0
+        self._passed_over.discard(channel)
         position = _QueuePosition()
         posted = 0
         while batch := self._next_batch(routes, position):
@@ -245,43 +264,54 @@ class Intake:
             inquiries = session.exec(select(Inquiry).where(
                 col(Inquiry.id).in_(inquiry_ids), Inquiry.state == InquiryState.RECEIVED)).all()
             views = card_views(ctx, session, inquiries)
-        by_id = {inquiry.id or 0: inquiry for inquiry in inquiries}
+        by_id = {inquiry.id: inquiry for inquiry in inquiries}
         cards: list[Message] = []
-        for inquiry_id in inquiry_ids:
-            inquiry = by_id.get(inquiry_id)
-            if inquiry is None:
-                continue  # posted meanwhile
-            channel, view = ctx.rules.channel_of(inquiry.route), views[inquiry_id]
-            post = functools.partial(_post_card, ctx.chat, channel, view)
+        alerted: dict[str, Inquiry] = {}
+        for inquiry in (by_id[i] for i in inquiry_ids if i in by_id):  # the rest were posted meanwhile
+            key, channel = f"card:{inquiry.id}", ctx.rules.channel_of(inquiry.route)
+            cards.append(Message(key, channel, functools.partial(_post_card, ctx.chat, channel,
+                                                                 views[inquiry.id or 0])))
             if inquiry.urgent and channel != ctx.setup.comms_channel:
-                try:  # urgent cards come first in the queue, and are few
-                    alerts.announce(inquiry, self.outbox.post_once(f"card:{inquiry_id}", channel, post))
-                except PostInFlight:
-                    pass  # another worker is posting this card; the rest need not wait
-                continue
-            cards.append(Message(f"card:{inquiry_id}", channel, post))
-        return self.outbox.post_batch(cards, self._mark_all_posted)
+                alerted[key] = inquiry  # becomes `posted` with its alert, see `_post_alert`
 
-    def _post_alert(self, inquiry: Inquiry, card: ChatRef) -> bool:
-        """The alert for an urgent card already in chat; the inquiry becomes `posted` with it,
-        so a crash or failure in between posts the alert on the next sweep."""
-        ctx, comms, inquiry_id = self.ctx, self.ctx.setup.comms_channel, inquiry.id or 0
-        text = texts.urgent_alert  # the link is asked for only when the alert is really posted
+        def mark_posted(session: Session, done: Sequence[tuple[str, ChatRef]]) -> None:
+            self._mark_all_posted(session, [(key, ref) for key, ref in done if key not in alerted])
+
+        def alert(key: str, card: ChatRef) -> None:
+            if key in alerted:
+                alerts.announce(alerted[key], card)
+
+        return self.outbox.post_batch(cards, mark_posted, as_posted=alert)
+
+    def _post_alerts(self, cards: Sequence[tuple[Inquiry, ChatRef]]) -> int:
+        """Alerts for urgent cards already in chat, through the outbox's batch; each inquiry
+        becomes `posted` with its alert, so a crash or failure in between posts the alert on
+        the next sweep. Returns how many went out."""
+        ctx, comms = self.ctx, self.ctx.setup.comms_channel
+        card_of = {f"urgent:{inquiry.id}": (f"card:{inquiry.id}", card) for inquiry, card in cards}
+
+        def alert(inquiry: Inquiry, card: ChatRef, marker: str) -> ChatRef:
+            # the link is asked for only when the alert is really posted
+            link = ctx.chat.permalink(card)
+            return ctx.chat.notify(comms, texts.urgent_alert(ctx.rules.name_of(inquiry.route), link), marker=marker)
+
+        def mark_posted(session: Session, done: Sequence[tuple[str, ChatRef]]) -> None:
+            self._mark_all_posted(session, [card_of[key] for key, _alert in done])
+
         try:
-            self.outbox.post_once(f"urgent:{inquiry_id}", comms, lambda marker: ctx.chat.notify(
-                comms, text(ctx.rules.name_of(inquiry.route), ctx.chat.permalink(card)), marker=marker),
-                then=lambda session, _alert: self._mark_all_posted(session, [(f"card:{inquiry_id}", card)]))
-        except PostInFlight:
-            return False
+            return self.outbox.post_batch(
+                [Message(f"urgent:{inquiry.id}", comms, functools.partial(alert, inquiry, card))
+                 for inquiry, card in cards], mark_posted)
         except ChatError as exc:
-            log.warning("could not alert the communication unit to urgent inquiry %s yet: %s", inquiry_id, exc)
-            return False
-        return True
+            log.warning("could not alert the communication unit to %s urgent inquiries yet: %s", len(cards), exc)
+            return 0
 
     def _mark_all_posted(self, session: Session, cards: Sequence[tuple[str, ChatRef]]) -> None:
         """Records the cards, as a compare-and-set like `WorkflowContext.transition` but in one
         statement for the batch and without reading rows back: this runs for every card."""
         refs = {int(key.removeprefix("card:")): ref for key, ref in cards}
+        if not refs:
+            return
         still = set(session.execute(select(Inquiry.id).where(
             col(Inquiry.id).in_(refs), Inquiry.state == InquiryState.RECEIVED).with_for_update()).scalars())
         for inquiry_id in refs.keys() - still:
@@ -309,19 +339,32 @@ class _QueuePosition:
 
 
 class _AlertLane:
-    """Urgent alerts to the communication unit, posted in order from one thread of their own."""
+    """Urgent alerts to the communication unit, from one thread of their own: in the order
+    their cards went out, as many at a time as piled up while the previous ones were posted."""
 
-    def __init__(self, post: Callable[[Inquiry, ChatRef], bool], thread: ThreadPoolExecutor) -> None:
+    def __init__(self, post: Callable[[Sequence[tuple[Inquiry, ChatRef]]], int],
+                 thread: ThreadPoolExecutor) -> None:
         self._post = post
         self._thread = thread
-        self._sent: list[Future[bool]] = []
+        self._waiting: list[tuple[Inquiry, ChatRef]] = []
+        self._runs: list[Future[int]] = []
+        self._guard = threading.Lock()
 
     def announce(self, inquiry: Inquiry, card: ChatRef) -> None:
-        self._sent.append(self._thread.submit(self._post, inquiry, card))
+        with self._guard:
+            self._waiting.append((inquiry, card))
+            self._runs.append(self._thread.submit(self._post_waiting))
+
+    def _post_waiting(self) -> int:
+        with self._guard:
+            batch, self._waiting = self._waiting, []
+        return self._post(batch) if batch else 0
 
     def posted(self) -> int:
         """How many alerts went out; waits for those still queued."""
-        return sum(future.result() for future in self._sent)
+        with self._guard:
+            runs = list(self._runs)
+        return sum(run.result() for run in runs)
 
 
 def _post_card(chat: ChatGateway, channel: str, view: InquiryView, marker: str) -> ChatRef:

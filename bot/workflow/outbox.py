@@ -44,6 +44,9 @@ Settled = Callable[[Session, ChatRef], None]
 SettledBatch = Callable[[Session, Sequence[tuple[str, ChatRef]]], None]
 """`Settled` for a batch: gets the (key, message) pairs stored in this transaction."""
 
+InChat = Callable[[str, ChatRef], None]
+"""Told of a batch's message (key and where it is) as soon as it is in chat."""
+
 SETTLE_EVERY = 25
 """Posts of a batch whose `ts`s are stored in one transaction; a crash re-finds at most these."""
 
@@ -149,10 +152,12 @@ class Outbox:
         with self.ctx.store.session() as session:
             session.execute(update(ChatPost).where(col(ChatPost.key) == key).values(claimed_until=None))
 
-    def post_batch(self, messages: Sequence[Message], then: SettledBatch) -> int:
+    def post_batch(self, messages: Sequence[Message], then: SettledBatch,
+                   as_posted: InChat | None = None) -> int:
         """Each message of `messages` once, in order, as `post_once` would post it; returns how
         many are in chat. A key being posted elsewhere is skipped; a failure stores what was
-        posted, frees the rest and propagates."""
+        posted, frees the rest and propagates. `as_posted` hears of each message the moment it
+        is in chat (posted or found), before its `ts` is stored with the next few."""
         claims = self._claim_batch(messages)
         done: list[tuple[str, ChatRef]] = []
         left = [message for message in messages if message.key in claims]
@@ -168,6 +173,8 @@ class Outbox:
                     ref = found or message.post(message.key)
                 done.append((message.key, ref))
                 left.pop(0)
+                if as_posted is not None:
+                    as_posted(message.key, ref)
                 if len(done) >= SETTLE_EVERY or self.ctx.now() - renewed >= RENEW_AFTER:
                     renewed = self.ctx.now()
                     self._flush(done, then, [m.key for m in left], renewed + CLAIM)
