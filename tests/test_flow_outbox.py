@@ -3,11 +3,13 @@ by its marker and not posted a second time; one that never reached Slack is post
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
 from bot.demo.clock import SteppedClock
 from bot.demo.world import SandboxWorld, specialist_for
+from bot.workflow.outbox import Message
 from tests.flow_support import DRAFT, QUESTION
 
 
@@ -95,3 +97,28 @@ def test_cards_a_sweep_had_no_time_for_are_posted_by_the_next(world: SandboxWorl
     assert marked(world, f"card:{inquiry_id}") == []
     world.sweep()
     assert len(marked(world, f"card:{inquiry_id}")) == 1
+
+
+def notes(world: SandboxWorld, count: int) -> list[Message]:
+    ctx = world.workflow.ctx
+    channel = ctx.setup.comms_channel
+    return [Message(f"note:{n}", channel, functools.partial(
+        lambda n, marker: ctx.chat.notify(channel, f"Besked {n}", marker=marker), n)) for n in range(count)]
+
+
+def test_a_batch_that_runs_out_of_time_leaves_the_rest_to_a_later_attempt_once_each(world: SandboxWorld) -> None:
+    outbox = world.workflow.intake.outbox
+    assert outbox.post_batch(notes(world, 3), ignore, out_of_time=lambda: True) == 1
+    assert outbox.post_batch(notes(world, 3), ignore) == 3
+    assert [len(marked(world, f"note:{n}")) for n in range(3)] == [1, 1, 1]
+
+
+def test_messages_a_batch_never_tried_are_posted_later_without_searching_slack(world: SandboxWorld) -> None:
+    outbox = world.workflow.intake.outbox
+    outbox.post_batch(notes(world, 3), ignore, out_of_time=lambda: True)
+    outbox.post_batch(notes(world, 3), ignore)
+    assert world.slack.calls_to("conversations.history") == []
+
+
+def ignore(_session: object, _done: object) -> None:
+    """Nothing to record alongside these messages."""

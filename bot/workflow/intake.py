@@ -226,13 +226,17 @@ class Intake:
         self._passed_over.discard(channel)
         position = _QueuePosition()
         posted = 0
+
+        def out_of_time() -> bool:
+            return time.monotonic() >= deadline
+
         while batch := self._next_batch(routes, position):
             try:
-                posted += self._publish_batch(batch, alerts)
+                posted += self._publish_batch(batch, alerts, out_of_time)
             except ChatError as exc:
                 log.warning("could not post cards to chat yet: %s", exc)
                 break
-            if time.monotonic() >= deadline:
+            if out_of_time():
                 break
         return posted
 
@@ -254,7 +258,7 @@ class Intake:
         position.other = max(others, default=position.other)
         return urgent + others
 
-    def _publish_batch(self, inquiry_ids: list[int], alerts: _AlertLane) -> int:
+    def _publish_batch(self, inquiry_ids: list[int], alerts: _AlertLane, out_of_time: Callable[[], bool]) -> int:
         """Cards of one channel, read in one transaction and posted through the outbox's batch.
 
         Each inquiry becomes `posted` in the commit that records its last message, so a crash
@@ -281,7 +285,7 @@ class Intake:
             if key in alerted:
                 alerts.announce(alerted[key], card)
 
-        return self.outbox.post_batch(cards, mark_posted, as_posted=alert)
+        return self.outbox.post_batch(cards, mark_posted, as_posted=alert, out_of_time=out_of_time)
 
     def _post_alerts(self, cards: Sequence[tuple[Inquiry, ChatRef]]) -> int:
         """Alerts for urgent cards already in chat, through the outbox's batch; each inquiry

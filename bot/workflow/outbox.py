@@ -10,7 +10,9 @@ The claim keeps two threads or replicas from posting the same key at the same ti
 A burst of cards goes through `post_batch`: the batch is claimed in one transaction and the
 `ts`s are stored a few posts at a time. A claim only says "an attempt may have reached
 Slack", so claiming the whole batch up front is as safe as claiming one message at a time:
-a crash leaves rows without `ts`, and the next attempt looks for their markers first.
+a crash leaves rows without `ts`, and the next attempt looks for their markers first. A
+batch that stops early (a failure, or out of time) drops the claims it never tried, so the
+next attempt posts those without searching Slack's history for them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -153,18 +155,22 @@ class Outbox:
             session.execute(update(ChatPost).where(col(ChatPost.key) == key).values(claimed_until=None))
 
     def post_batch(self, messages: Sequence[Message], then: SettledBatch,
-                   as_posted: InChat | None = None) -> int:
+                   as_posted: InChat | None = None, out_of_time: Callable[[], bool] | None = None) -> int:
         """Each message of `messages` once, in order, as `post_once` would post it; returns how
         many are in chat. A key being posted elsewhere is skipped; a failure stores what was
         posted, frees the rest and propagates. `as_posted` hears of each message the moment it
-        is in chat (posted or found), before its `ts` is stored with the next few."""
+        is in chat (posted or found), before its `ts` is stored with the next few. Once
+        `out_of_time` says so, the rest are freed for a later attempt, as at Slack's pace of
+        about one a second a batch takes a while."""
         claims = self._claim_batch(messages)
         done: list[tuple[str, ChatRef]] = []
         left = [message for message in messages if message.key in claims]
         renewed, settled = self.ctx.now(), 0
+        attempting: str | None = None
         try:
             while left:
                 message, claim = left[0], claims[left[0].key]
+                attempting = message.key
                 if claim.ts is not None:
                     ref = ChatRef(claim.channel, claim.ts)
                 else:
@@ -173,14 +179,20 @@ class Outbox:
                     ref = found or message.post(message.key)
                 done.append((message.key, ref))
                 left.pop(0)
+                attempting = None
                 if as_posted is not None:
                     as_posted(message.key, ref)
                 if len(done) >= SETTLE_EVERY or self.ctx.now() - renewed >= RENEW_AFTER:
                     renewed = self.ctx.now()
                     self._flush(done, then, [m.key for m in left], renewed + CLAIM)
                     settled, done = settled + len(done), []
+                if out_of_time is not None and out_of_time():
+                    break
         finally:
-            self._flush(done, then, [m.key for m in left], None)
+            # A key claimed by this batch and never tried has nothing of it in chat, so its
+            # row goes: the next attempt claims it afresh instead of searching Slack for it.
+            untried = [m.key for m in left if m.key != attempting and not claims[m.key].claimed_again]
+            self._flush(done, then, [m.key for m in left if m.key not in untried], None, forget=untried)
         return settled + len(done)
 
     def _claim_batch(self, messages: Sequence[Message]) -> dict[str, _Claimed]:
@@ -210,10 +222,10 @@ class Outbox:
         return claims
 
     def _flush(self, done: Sequence[tuple[str, ChatRef]], then: SettledBatch, left: Sequence[str],
-               claimed_until: datetime | None) -> None:
-        """Store the posted messages with what the caller records, and renew (or, with None,
-        free) the claims on those not yet posted; one transaction."""
-        if not done and not left:
+               claimed_until: datetime | None, forget: Sequence[str] = ()) -> None:
+        """Store the posted messages with what the caller records, renew (or, with None, free)
+        the claims on those not yet posted, and drop the claims in `forget`; one transaction."""
+        if not done and not left and not forget:
             return
         with self.ctx.store.session() as session:
             if done:
@@ -226,3 +238,5 @@ class Outbox:
             if left:
                 session.execute(update(_POSTS).where(_POSTS.c.key.in_(left), _POSTS.c.ts.is_(None))
                                 .values(claimed_until=claimed_until))
+            if forget:
+                session.execute(delete(_POSTS).where(_POSTS.c.key.in_(forget), _POSTS.c.ts.is_(None)))
