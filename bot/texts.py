@@ -106,9 +106,24 @@ def routed_because(route_name: str, reasons: Sequence[str]) -> str:
     return f"Sendt til *{route_name}*, fordi: {'; '.join(reasons)}"
 
 
-def urgent_notice() -> str:
-    return ("🚨 *Haster:* Henvendelsen kan handle om fare eller en krise. "
-            "Er der fare for liv: ring 112.")
+def urgent_notice(crisis_plan: str | None, on_call: str | None) -> str:
+    """`crisis_plan` is a ready link, `on_call` a ready mention or escaped name (or None)."""
+    notice = ("🚨 *Haster:* Henvendelsen kan handle om fare eller en krise. "
+              "Er der fare for liv: ring 112.")
+    if crisis_plan:
+        notice += f" Følg {crisis_plan}."
+    if on_call:
+        notice += f" Vagthavende: {on_call}."
+    return notice
+
+
+def crisis_plan_label() -> str:
+    return "kommunens beredskabsplan"
+
+
+def urgent_reply_template() -> str:
+    """The opening of every answer to an urgent inquiry, filled in for the writer."""
+    return "Er der fare for liv: ring 112. Politiet: 114."
 
 
 def maybe_no_reply() -> str:
@@ -311,8 +326,10 @@ def escalation(route_name: str, link: str) -> str:
     return f"🚨 Svarfristen er overskredet for en henvendelse hos {route_name}: {link}"
 
 
-def urgent_alert(route_name: str, link: str) -> str:
-    return f"🚨 Hastende henvendelse sendt til {route_name}: {link}"
+def urgent_alert(route_name: str, link: str, on_call: str | None) -> str:
+    """`on_call` is a ready mention or escaped name of who is on call (or None)."""
+    alert = f"🚨 Hastende henvendelse sendt til {route_name}: {link}"
+    return f"{alert}\nVagthavende: {on_call}" if on_call else alert
 
 
 # --- /borgerbot overview -----------------------------------------------------------------
@@ -369,6 +386,16 @@ def hide_note_hint() -> str:
 def team(group_id: str) -> str:
     """A mention of a department's Slack user group, so its members are notified."""
     return f"<!subteam^{group_id}>"
+
+
+def slack_mention(slack_id: str) -> str | None:
+    """A mention for a Slack user (U…, W…) or user group (S…) id, which notifies them; None
+    for anything else (a name, a phone number)."""
+    if not (slack_id[1:].isalnum() and slack_id.isupper()):
+        return None
+    if slack_id[:1] in _SLACK_ID:
+        return f"<@{slack_id}>"
+    return team(slack_id) if slack_id[:1] == "S" else None
 
 
 def account_stopped(platform: str, account: str) -> str:

@@ -173,6 +173,18 @@ def test_an_urgent_inquiry_is_shown_to_the_communication_unit_at_once(world: San
     assert str(alert["text"]).startswith("🚨 Hastende henvendelse")
 
 
+def test_the_urgent_alert_names_who_is_on_call(world: SandboxWorld) -> None:
+    world.citizen_writes({"text": "Der er brand i skraldespanden ved genbrugspladsen, hvem gør noget?"})
+    [alert] = comms_history(world)
+    assert "Vagthavende: Vagthavende kommunikationsmedarbejder" in str(alert["text"])
+
+
+def test_an_urgent_card_in_the_department_links_the_crisis_plan(world: SandboxWorld) -> None:
+    inquiry = world.citizen_writes({"text": "Der er brand i skraldespanden ved genbrugspladsen, hvem gør noget?"})
+    card = shown_text(message(world, inquiry.id or 0))
+    assert "<https://www.albertslund.dk/beredskab|kommunens beredskabsplan>" in card
+
+
 def test_an_urgent_inquiry_for_the_unit_itself_is_not_announced_twice(world: SandboxWorld) -> None:
     inquiry = world.citizen_writes({"text": "Der er vandrørsbrud på Stationsvej og vandet fosser ud. Hvornår kommer I?"})
     assert inquiry.urgent and inquiry.route == "kommunikation"

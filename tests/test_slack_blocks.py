@@ -72,6 +72,19 @@ def test_urgent_card_says_so_in_the_header_and_body() -> None:
     assert "ring 112" in all_text(card)
 
 
+def test_urgent_card_links_the_crisis_plan_and_names_who_is_on_call() -> None:
+    card = all_text(sb.inquiry_card(make_view(urgent=True, crisis_plan_url="https://kommune.example/beredskab",
+                                              on_call="<@U0ONCALL>")))
+    assert "<https://kommune.example/beredskab|kommunens beredskabsplan>" in card
+    assert "Vagthavende: <@U0ONCALL>" in card
+
+
+def test_draft_modal_for_an_urgent_inquiry_starts_with_the_emergency_numbers() -> None:
+    modal = sb.draft_modal(make_view(urgent=True), greeting="Hej Ida", sign_off="Venlig hilsen Albertslund")
+    assert modal["blocks"][-1]["element"]["initial_value"] == (
+        "Hej Ida\n\nEr der fare for liv: ring 112. Politiet: 114.\n\nVenlig hilsen Albertslund")
+
+
 def test_card_offers_draft_move_and_no_reply() -> None:
     found = [e["action_id"] for e in elements(sb.inquiry_card(make_view()))]
     assert found == ["draft", "move", "no_reply"]

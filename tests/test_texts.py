@@ -59,3 +59,10 @@ def test_modal_titles_and_buttons_fit_slack_modals(labels: tuple[str, ...]) -> N
 
 def test_unknown_send_failures_still_get_a_danish_explanation() -> None:
     assert texts.send_failure("something_new").startswith("Der skete en uventet fejl")
+
+
+@pytest.mark.parametrize(("contact", "shown"), [
+    ("U0ONCALL", "<@U0ONCALL>"), ("S0VAGT", "<!subteam^S0VAGT>"),
+    ("Vagthavende kommunikationsmedarbejder", None), ("Sofie", None)])
+def test_an_on_call_slack_id_becomes_a_mention_and_a_name_does_not(contact: str, shown: str | None) -> None:
+    assert texts.slack_mention(contact) == shown

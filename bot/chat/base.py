@@ -45,6 +45,8 @@ class InquiryView:
     reply_permalink: str | None = None
     actions: tuple[str, ...] = ()  # which buttons to show, e.g. ("draft", "move", "no_reply")
     route_choices: tuple[tuple[str, str], ...] = field(default=())  # (route id, display name)
+    crisis_plan_url: str | None = None  # urgent only: the municipality's preparedness plan
+    on_call: str | None = None  # urgent only: who is on call, ready mrkdwn (a mention or a name)
 
 
 class ChatGateway(Protocol):

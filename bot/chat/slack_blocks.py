@@ -100,7 +100,8 @@ def _inquiry_blocks(view: InquiryView) -> list[Block]:
     facts = [texts.deadline_line(view.deadline_at, view.now),
              texts.routed_because(privacy.slack_escape(view.route_name), reasons)]
     if view.urgent:
-        facts.append(texts.urgent_notice())
+        plan = privacy.slack_link(view.crisis_plan_url, texts.crisis_plan_label()) if view.crisis_plan_url else None
+        facts.append(texts.urgent_notice(plan, view.on_call))
     if view.no_reply_needed:
         facts.append(texts.maybe_no_reply())
     blocks.append(section("\n".join(facts)))
@@ -202,10 +203,11 @@ def _quoted_inquiry(view: InquiryView, limit: int = MODAL_CONTEXT) -> Block:
 
 
 def draft_modal(view: InquiryView, *, greeting: str, sign_off: str, direct: bool = False) -> Block:
-    """The draft form, pre-filled with greeting and sign-off; `direct` is the communication
-    unit answering itself, so submitting also approves."""
+    """The draft form, pre-filled with greeting and sign-off (and, when urgent, the emergency
+    numbers); `direct` is the communication unit answering itself, so submitting also approves."""
+    body = f"\n\n{texts.urgent_reply_template()}\n\n" if view.urgent else "\n\n\n\n"
     reply = _text_input(REPLY_BLOCK, REPLY_INPUT, texts.reply_label(), texts.reply_hint(),
-                        initial=f"{greeting}\n\n\n\n{sign_off}")
+                        initial=f"{greeting}{body}{sign_off}")
     if direct:
         return _modal(ANSWER_CALLBACK, str(view.inquiry_id), texts.EDIT_MODAL,
                       [_quoted_inquiry(view), reply])

@@ -29,7 +29,7 @@ from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
 from bot.workflow.outbox import Message, Outbox
 from bot.workflow.reminding import Reminding
-from bot.workflow.views import card_views
+from bot.workflow.views import card_views, on_call
 
 log = logging.getLogger(__name__)
 
@@ -291,13 +291,14 @@ class Intake:
         """Alerts for urgent cards already in chat, through the outbox's batch; each inquiry
         becomes `posted` with its alert, so a crash or failure in between posts the alert on
         the next sweep. Returns how many went out."""
-        ctx, comms = self.ctx, self.ctx.setup.comms_channel
+        ctx, comms, contact = self.ctx, self.ctx.setup.comms_channel, on_call(self.ctx)
         card_of = {f"urgent:{inquiry.id}": (f"card:{inquiry.id}", card) for inquiry, card in cards}
 
         def alert(inquiry: Inquiry, card: ChatRef, marker: str) -> ChatRef:
             # the link is asked for only when the alert is really posted
             link = ctx.chat.permalink(card)
-            return ctx.chat.notify(comms, texts.urgent_alert(ctx.rules.name_of(inquiry.route), link), marker=marker)
+            return ctx.chat.notify(comms, texts.urgent_alert(ctx.rules.name_of(inquiry.route), link, contact),
+                                   marker=marker)
 
         def mark_posted(session: Session, done: Sequence[tuple[str, ChatRef]]) -> None:
             self._mark_all_posted(session, [card_of[key] for key, _alert in done])

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
-from bot import texts
+from bot import privacy, texts
 from bot.chat.base import InquiryView
 from bot.models import Draft, Event, Inquiry, InquiryState
 from bot.workflow.context import WorkflowContext
@@ -150,4 +150,15 @@ def _view(ctx: WorkflowContext, inquiry: Inquiry, draft: Draft | None, history: 
         draft_author=draft.author if draft else None,
         actions=actions,
         route_choices=tuple(ctx.rules.route_choices()),
+        crisis_plan_url=ctx.setup.crisis_plan_url if inquiry.urgent else None,
+        on_call=on_call(ctx) if inquiry.urgent else None,
     )
+
+
+def on_call(ctx: WorkflowContext) -> str | None:
+    """Who is on call, ready for chat: a configured Slack user or group id is mentioned so
+    Slack notifies them at once, whatever the hour; a name or number is shown as written."""
+    contact = ctx.setup.oncall_contact
+    if not contact:
+        return None
+    return texts.slack_mention(contact) or privacy.slack_escape(privacy.strip_invisible(contact))
