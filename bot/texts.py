@@ -259,6 +259,10 @@ def status_no_reply(who: str, reason: str = "") -> str:
     return f"🔕 Lukket uden svar af {who}" + (f": {reason}" if reason else "")
 
 
+def status_closed_gone(reason: str) -> str:
+    return f"🔕 Lukket uden svar: {reason}"
+
+
 def status_rejected(who: str) -> str:
     return f"↩️ Udkastet blev afvist af {who} – skriv et nyt udkast i tråden"
 
@@ -293,8 +297,9 @@ def rejected_in_thread(who: str, comment: str) -> str:
             "Svarfristen løber stadig. Skriv et nyt udkast her i tråden.")
 
 
-def send_failed_in_thread(reason: str) -> str:
-    return f"Svaret kunne ikke sendes. {reason} Du kan prøve igen fra godkendelsen."
+def send_failed_in_thread(reason: str, *, closed: bool = False) -> str:
+    then = "Henvendelsen er derfor lukket." if closed else "Du kan prøve igen fra godkendelsen."
+    return f"Svaret kunne ikke sendes. {reason} {then}"
 
 
 def refusal_not_comms() -> str:

@@ -37,12 +37,28 @@ def test_a_deleted_comment_is_reported_in_the_thread(world: SandboxWorld) -> Non
     world.graph.delete(inquiry.external_id)
     world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
     assert thread_notes(world, inquiry.id or 0) == [
-        texts.send_failed_in_thread(texts.send_failure("gone"))]
+        texts.send_failed_in_thread(texts.send_failure("gone"), closed=True)]
+
+
+def test_a_reply_to_a_deleted_comment_closes_the_inquiry_instead_of_offering_retry(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.delete(inquiry.external_id)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert buttons(message(world, inquiry.id or 0, "approval")) == []
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.CLOSED
+    assert world.inquiry(inquiry.id or 0).next_reminder_at is None
+
+
+def test_the_card_of_a_deleted_comment_says_why_it_closed(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.graph.delete(inquiry.external_id)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    assert texts.status_closed_gone(texts.send_failure("gone")) in shown_text(message(world, inquiry.id or 0))
 
 
 def test_a_failed_send_offers_retry_and_is_not_marked_answered(world: SandboxWorld) -> None:
     inquiry = drafted(world)
-    world.graph.delete(inquiry.external_id)
+    world.graph.expire_token()
     world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
     assert buttons(message(world, inquiry.id or 0, "approval")) == ["retry"]
     assert "Besvaret" not in shown_text(message(world, inquiry.id or 0))
@@ -63,7 +79,7 @@ def test_an_expired_token_is_reported_and_retry_sends_once_renewed(world: Sandbo
 
 def test_only_the_communication_unit_can_retry(world: SandboxWorld) -> None:
     inquiry = drafted(world)
-    world.graph.delete(inquiry.external_id)
+    world.graph.expire_token()
     world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
     world.click(specialist_for(inquiry.route), inquiry.id or 0, "retry", on="approval")
     assert world.inquiry(inquiry.id or 0).state is InquiryState.SEND_FAILED

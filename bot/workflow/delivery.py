@@ -25,12 +25,13 @@ from bot.models import InquiryState, Reply, ReplyState
 from bot.platforms.base import SentReply, target_from_json
 from bot.workflow.context import WorkflowContext
 from bot.workflow.presenter import Presenter
+from bot.workflow.views import GONE
 
 log = logging.getLogger(__name__)
 
 CLAIM = timedelta(minutes=2)  # longer than any platform call with its retries
 BACKOFF = timedelta(minutes=1)  # wait after an outage before the sweep tries again
-FAILURE_KINDS = {ObjectGone: "gone", AuthExpired: "auth", DuplicateRejected: "duplicate"}
+FAILURE_KINDS = {ObjectGone: GONE, AuthExpired: "auth", DuplicateRejected: "duplicate"}
 
 
 class Delivery:
@@ -147,17 +148,25 @@ class Delivery:
         log.warning("reply %s queued for another try: %s", reply_id, why)
 
     def _fail(self, reply_id: int, reason: str) -> None:
-        """The platform refused for good: show the reason and a retry button; never resend alone."""
+        """The platform refused for good: show the reason and a retry button; never resend alone.
+        A comment or conversation that is gone can never be answered, so that inquiry closes
+        (its reminders stop) instead of offering a retry that cannot succeed."""
         with self.ctx.store.session() as session:
             reply = session.get(Reply, reply_id)
             assert reply is not None
             reply.state, reply.last_error = ReplyState.FAILED, reason[:500]
             reply.claimed_until = None
             session.add(reply)
-            self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING], InquiryState.SEND_FAILED)
             self.ctx.record(
                 session, "send_failed", inquiry_id=reply.inquiry_id, reply_id=reply_id, reason=reason
             )
+            if reason == GONE:
+                inquiry = self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING],
+                                              InquiryState.CLOSED, next_reminder_at=None)
+                self.ctx.record(session, "closed", actor=f"platform:{inquiry.platform}",
+                                inquiry_id=reply.inquiry_id, reason=GONE)
+            else:
+                self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING], InquiryState.SEND_FAILED)
             inquiry_id = reply.inquiry_id
         self.presenter.refresh(inquiry_id)
         self.presenter.tell_send_failed(inquiry_id, reason)

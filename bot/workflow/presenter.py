@@ -17,7 +17,7 @@ from bot.errors import ChatError
 from bot.models import Event, Inquiry
 from bot.workflow.context import WorkflowContext
 from bot.workflow.outbox import Outbox
-from bot.workflow.views import card_view, latest_draft
+from bot.workflow.views import GONE, card_view, latest_draft
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class Presenter:
         self._thread_note(inquiry_id, texts.rejected_in_thread(texts.person(actor), safe))
 
     def tell_send_failed(self, inquiry_id: int, reason_kind: str) -> None:
-        self._thread_note(inquiry_id, texts.send_failed_in_thread(texts.send_failure(reason_kind)))
+        self._thread_note(inquiry_id, texts.send_failed_in_thread(texts.send_failure(reason_kind),
+                                                                  closed=reason_kind == GONE))
 
     def _thread_note(self, inquiry_id: int, text: str) -> None:
         with self.ctx.store.session() as session:

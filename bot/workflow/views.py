@@ -28,6 +28,9 @@ def latest_draft(session: Session, inquiry_id: int) -> Draft | None:
     ).first()
 
 
+GONE = "gone"
+"""The send failure (and closing reason) of a reply whose comment or conversation is gone."""
+
 STATUS_ACTIONS = ("moved", "hidden", "unhidden", "rejected", "drafted", "approved", "edited",
                   "answered_on_platform", "send_failed", "closed", "sent")
 """Every event a card's status lines or reply link are drawn from."""
@@ -87,7 +90,10 @@ def _status_lines(ctx: WorkflowContext, history: _History, inquiry: Inquiry,
             str(failed.detail.get("reason", "")) if failed else "")))
     elif state is InquiryState.CLOSED:
         closed = history.last("closed")
-        lines.append(texts.status_no_reply(texts.person(closed.actor if closed else "")))
+        if closed is not None and closed.detail.get("reason") == GONE:
+            lines.append(texts.status_closed_gone(texts.send_failure(GONE)))
+        else:
+            lines.append(texts.status_no_reply(texts.person(closed.actor if closed else "")))
     return tuple(lines)
 
 
