@@ -250,3 +250,20 @@ class ChatPost(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=50)
     attempted_at: datetime = _time()
     claimed_until: datetime | None = _time(nullable=True)
+
+
+class ChatFollowUp(SQLModel, table=True):
+    """What chat still owes a committed change: a redraw of an inquiry's cards, or a note
+    (`channel`, `thread_ts`, `text`). Stored with the change and deleted once chat has it,
+    so a crash or a Slack outage in between only delays it (see `bot.workflow.followups`).
+    `text` may quote an officer's comment, so it lives here only until it is posted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # redraw or note
+    inquiry_id: int | None = Field(default=None, foreign_key="inquiry.id", index=True)
+    channel: str = Field(default="", max_length=100)
+    thread_ts: str | None = Field(default=None, max_length=50)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = _time()
+    due_at: datetime = _time(index=True)
+    attempts: int = 0

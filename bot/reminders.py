@@ -1,4 +1,5 @@
-"""The periodic sweep: due reminders and escalations, queued replies, cards not yet in chat.
+"""The periodic sweep: due reminders and escalations, queued replies, cards not yet in chat,
+and what chat still owes a change (redraws and notes that failed or were cut off by a crash).
 
 It takes `now` and is safe to run twice or on two replicas at once: every outcome is
 claimed in the database before it happens (see `bot.workflow.reminding`).
@@ -21,6 +22,7 @@ class SweepOutcome:
     reminders: int
     replies_sent: int
     cards_posted: int
+    chat_followups: int
 
 
 def due_inquiries(workflow: Workflow, now: datetime, limit: int = 1000) -> list[int]:
@@ -48,4 +50,6 @@ def sweep(workflow: Workflow, now: datetime, *,
     workflow.decisions.request_missing_approvals()
     reminders = sum(workflow.reminding.run_due(inquiry_id, now) for inquiry_id in due_inquiries(workflow, now))
     replies = workflow.delivery.retry_pending()
-    return SweepOutcome(reminders=reminders, replies_sent=replies, cards_posted=posted)
+    followups = workflow.followups.run_due()
+    return SweepOutcome(reminders=reminders, replies_sent=replies, cards_posted=posted,
+                        chat_followups=followups)

@@ -6,8 +6,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bot.models import Event, Inquiry, InquiryKind, InquiryState
 from bot.store import Store, upgrade
@@ -79,6 +81,12 @@ def test_upgrading_an_up_to_date_database_changes_nothing(store: Store) -> None:
     upgrade(store.engine)
     with store.session() as session:
         assert session.exec(select(Inquiry)).all() == []
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_describe(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
 
 
 

@@ -1,7 +1,8 @@
 """The workflow of an inquiry: the only place that changes stored state.
 
 `Workflow` wires the parts together once; callers (polling, the sweep, chat listeners)
-reach the part they need: `intake`, `decisions`, `delivery`, `reminding`, `queries`.
+reach the part they need: `intake`, `decisions`, `delivery`, `reminding`, `followups`,
+`queries`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from bot.workflow.context import WorkflowContext
 from bot.workflow.decisions import Decisions
 from bot.workflow.delivery import Delivery
+from bot.workflow.followups import FollowUps
 from bot.workflow.intake import Intake
 from bot.workflow.presenter import Presenter
 from bot.workflow.queries import Queries
@@ -22,10 +24,11 @@ class Workflow:
     def __init__(self, ctx: WorkflowContext) -> None:
         self.ctx = ctx
         presenter = Presenter(ctx)
+        self.followups = FollowUps(ctx, presenter)
         self.reminding = Reminding(ctx)
-        self.delivery = Delivery(ctx, presenter)
-        self.intake = Intake(ctx, self.reminding)
-        self.decisions = Decisions(ctx, presenter, self.delivery, self.reminding)
+        self.delivery = Delivery(ctx, presenter, self.followups)
+        self.intake = Intake(ctx, self.reminding, self.followups)
+        self.decisions = Decisions(ctx, presenter, self.delivery, self.reminding, self.followups)
         self.queries = Queries(ctx)
 
 

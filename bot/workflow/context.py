@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -17,10 +17,17 @@ from sqlmodel import Session, col
 
 from bot.chat.base import ChatGateway
 from bot.errors import InvalidTransition, NotAllowed
-from bot.models import Inquiry, InquiryState, utcnow
+from bot.models import ChatFollowUp, Inquiry, InquiryState, utcnow
 from bot.platforms.base import PlatformClient
 from bot.store import Store
 from bot.workflow.setup import ChatSetup
+
+REDRAW, NOTE = "redraw", "note"
+"""The kinds of `ChatFollowUp`."""
+
+LEFT_TO_OWNER = timedelta(seconds=30)
+"""How long the sweep leaves a new follow-up to the code that stored it, which carries it
+out right after its commit; only one left behind by a crash or an outage is the sweep's."""
 
 
 @dataclass
@@ -82,6 +89,24 @@ class WorkflowContext:
             current = session.get(Inquiry, inquiry_id)
             state = current.state.value if current else "missing"
             raise InvalidTransition(f"inquiry {inquiry_id} is {state}, cannot become {target.value}", state=state)
+        self.owe_redraw(session, inquiry_id)
         inquiry = self.load(session, inquiry_id)
         session.refresh(inquiry)
         return inquiry
+
+    def owe_redraw(self, session: Session, inquiry_id: int, *, by_sweep: bool = False) -> None:
+        """The inquiry's cards must be redrawn once this transaction commits; `by_sweep` when
+        the caller will not redraw them itself, so the next sweep does it without waiting."""
+        now = self.now()
+        session.add(ChatFollowUp(kind=REDRAW, inquiry_id=inquiry_id, created_at=now,
+                                 due_at=now if by_sweep else now + LEFT_TO_OWNER))
+
+    def owe_note(self, session: Session, channel: str, text: str, *, inquiry_id: int | None = None,
+                 thread_ts: str | None = None) -> int:
+        """A note (already escaped for chat) must be posted once this transaction commits; returns
+        its follow-up id, for the caller to post it at once (`bot.workflow.followups`)."""
+        note = ChatFollowUp(kind=NOTE, inquiry_id=inquiry_id, channel=channel, thread_ts=thread_ts,
+                            text=text, created_at=self.now(), due_at=self.now() + LEFT_TO_OWNER)
+        session.add(note)
+        session.flush()
+        return note.id or 0

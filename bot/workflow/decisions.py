@@ -12,11 +12,13 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from bot import texts
 from bot.errors import ChatError, InvalidTransition
 from bot.models import Decision, DecisionKind, Draft, Inquiry, InquiryState, Reply
 from bot.platforms.base import target_from_json
 from bot.workflow.context import WorkflowContext
 from bot.workflow.delivery import Delivery
+from bot.workflow.followups import FollowUps
 from bot.workflow.presenter import Presenter
 from bot.workflow.reminding import Reminding
 
@@ -31,12 +33,14 @@ class Decisions:
     """The people-driven transitions of an inquiry."""
 
     def __init__(
-        self, ctx: WorkflowContext, presenter: Presenter, delivery: Delivery, reminding: Reminding
+        self, ctx: WorkflowContext, presenter: Presenter, delivery: Delivery, reminding: Reminding,
+        followups: FollowUps,
     ) -> None:
         self.ctx = ctx
         self.presenter = presenter
         self.delivery = delivery
         self.reminding = reminding
+        self.followups = followups
 
     def ensure_officer(self, inquiry_id: int, actor: str, action: str) -> None:
         """Opening an officer's form is already an attempt: refuse and record it before it opens."""
@@ -168,9 +172,12 @@ class Decisions:
                 kind=DecisionKind.REJECTED, comment=comment.strip(), created_at=self.ctx.now(),
             ))
             self.ctx.record(session, "rejected", actor=actor, inquiry_id=inquiry_id)
-            self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
+            inquiry = self.ctx.load(session, inquiry_id)
+            self.reminding.reschedule(session, inquiry)
+            note = self.presenter.owe_rejection_note(session, inquiry, actor, comment.strip())
         self.presenter.refresh(inquiry_id)
-        self.presenter.tell_department_rejected(inquiry_id, actor, comment.strip())
+        if note is not None:
+            self.followups.post_note(note)
 
     def move(self, inquiry_id: int, actor: str, new_route: str, reason: str = "") -> None:
         """Re-post in another department's channel, keeping the deadline; recorded as a correction."""
@@ -186,7 +193,13 @@ class Decisions:
                 from_route=old_route, to_route=new_route, reason=reason,
             )
             self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
+            note = None if old_ref is None else self.ctx.owe_note(
+                session, old_ref.channel,
+                texts.status_moved(texts.person(actor), self.ctx.rules.name_of(new_route)),
+                inquiry_id=inquiry_id, thread_ts=old_ref.ts)
         self.presenter.show_moved(inquiry_id, old_ref, old_route, actor)
+        if note is not None:
+            self.followups.post_note(note)
 
     def close_no_reply(self, inquiry_id: int, actor: str, reason: str = "no_reply_needed") -> None:
         """Close without answering; the reason is kept for the journal and for routing feedback."""
@@ -209,6 +222,7 @@ class Decisions:
             raise InvalidTransition("this inquiry cannot be hidden on its platform")
         client.hide(target, hidden)
         with self.ctx.store.session() as session:
+            self.ctx.owe_redraw(session, inquiry_id)
             self.ctx.record(
                 session, "hidden" if hidden else "unhidden", actor=actor, inquiry_id=inquiry_id,
                 reason=reason, note=note, snapshot=inquiry.text,

@@ -24,6 +24,7 @@ from bot.errors import (
 from bot.models import InquiryState, Reply, ReplyState
 from bot.platforms.base import SentReply, target_from_json
 from bot.workflow.context import WorkflowContext
+from bot.workflow.followups import FollowUps
 from bot.workflow.presenter import Presenter
 from bot.workflow.views import GONE
 
@@ -37,9 +38,10 @@ FAILURE_KINDS = {ObjectGone: GONE, AuthExpired: "auth", DuplicateRejected: "dupl
 class Delivery:
     """Owns the path of an approved reply from the database to the citizen."""
 
-    def __init__(self, ctx: WorkflowContext, presenter: Presenter) -> None:
+    def __init__(self, ctx: WorkflowContext, presenter: Presenter, followups: FollowUps) -> None:
         self.ctx = ctx
         self.presenter = presenter
+        self.followups = followups
 
     def send(self, reply_id: int) -> bool:
         """Try to deliver one pending reply; True once the platform has it.
@@ -166,7 +168,10 @@ class Delivery:
                 self.ctx.record(session, "closed", actor=f"platform:{inquiry.platform}",
                                 inquiry_id=reply.inquiry_id, reason=GONE)
             else:
-                self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING], InquiryState.SEND_FAILED)
+                inquiry = self.ctx.transition(session, reply.inquiry_id, [InquiryState.SENDING],
+                                              InquiryState.SEND_FAILED)
+            note = self.presenter.owe_send_failed_note(session, inquiry, reason)
             inquiry_id = reply.inquiry_id
         self.presenter.refresh(inquiry_id)
-        self.presenter.tell_send_failed(inquiry_id, reason)
+        if note is not None:
+            self.followups.post_note(note)

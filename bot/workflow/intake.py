@@ -27,6 +27,7 @@ from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, target_to_json
 from bot.privacy import mask_cpr
 from bot.workflow.context import WorkflowContext
+from bot.workflow.followups import FollowUps
 from bot.workflow.outbox import Message, Outbox
 from bot.workflow.reminding import Reminding
 from bot.workflow.views import card_views, on_call
@@ -53,9 +54,10 @@ _INQUIRIES = Inquiry.__table__  # type: ignore[attr-defined]
 class Intake:
     """Turns platform items into inquiries and inquiries into chat cards."""
 
-    def __init__(self, ctx: WorkflowContext, reminding: Reminding) -> None:
+    def __init__(self, ctx: WorkflowContext, reminding: Reminding, followups: FollowUps) -> None:
         self.ctx = ctx
         self.reminding = reminding
+        self.followups = followups
         self.outbox = Outbox(ctx)
         self._passed_over: set[str] = set()  # channels a sweep's budget ran out before
 
@@ -133,6 +135,7 @@ class Intake:
         inquiry.next_reminder_at = None
         inquiry.updated_at = self.ctx.now()
         session.add(inquiry)
+        self.ctx.owe_redraw(session, inquiry.id or 0, by_sweep=True)  # its buttons must go
         self.ctx.record(
             session,
             "answered_on_platform",
@@ -156,17 +159,15 @@ class Intake:
             already = bool(status.stopped_reason)
             status.stopped_reason, status.updated_at = reason[:500], self.ctx.now()
             session.add(status)
-            if not already:
-                self.ctx.record(session, "account_stopped", actor=f"platform:{platform}",
-                                      account=account, reason=reason)
-        if already:
-            return
+            if already:
+                return
+            self.ctx.record(session, "account_stopped", actor=f"platform:{platform}",
+                            account=account, reason=reason)
+            note = self.ctx.owe_note(session, self.ctx.setup.comms_channel,
+                                     texts.account_stopped(platform, account))
         log.error("account %s/%s stopped: %s; renew its token, then run `borgerbot accounts resume`",
                   platform, account, reason)
-        try:
-            self.ctx.chat.notify(self.ctx.setup.comms_channel, texts.account_stopped(platform, account))
-        except ChatError as exc:
-            log.warning("could not tell the communication unit about %s/%s: %s", platform, account, exc)
+        self.followups.post_note(note)
 
     def resume_account(self, platform: str, account: str) -> None:
         """An operator renewed the token: poll the account again."""

@@ -1,7 +1,8 @@
 """Keeps what chat shows in step with the database: both cards are redrawn after each change.
 
-Chat is a view of the stored state, so a failed redraw is logged and retried by the next
-change; it never undoes or blocks the state change itself.
+Chat is a view of the stored state, so a failed redraw is logged and left to the sweep (each
+change stores that it owes a redraw, see `bot.workflow.followups`); it never undoes or
+blocks the state change itself.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from sqlmodel import select
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
 
 from bot import privacy, texts
 from bot.chat.base import ChatRef, InquiryView
 from bot.errors import ChatError
-from bot.models import Event, Inquiry
-from bot.workflow.context import WorkflowContext
+from bot.models import ChatFollowUp, Event, Inquiry
+from bot.workflow.context import REDRAW, WorkflowContext
 from bot.workflow.outbox import Outbox
 from bot.workflow.views import GONE, card_view, latest_draft
 
@@ -45,10 +47,13 @@ class Presenter:
             return ChatRef(inquiry.approval_channel, inquiry.approval_ts)
         return None
 
-    def refresh(self, inquiry_id: int) -> None:
-        """Redraw the department card and, if there is one, the approval request."""
+    def refresh(self, inquiry_id: int) -> bool:
+        """Redraw the department card and, if there is one, the approval request; says whether
+        chat now shows the stored state, and if so settles the redraws owed until it was read."""
         with self.ctx.store.session() as session:
             inquiry = self.ctx.load(session, inquiry_id)
+            owed = session.exec(select(func.max(ChatFollowUp.id)).where(
+                ChatFollowUp.inquiry_id == inquiry_id, ChatFollowUp.kind == REDRAW)).one()
             card = card_view(self.ctx, session, inquiry)
             approval = card_view(self.ctx, session, inquiry, approval=True)
         try:
@@ -60,6 +65,13 @@ class Presenter:
                 self.ctx.chat.update(approval_ref, approval, approval=True)
         except ChatError as exc:
             log.warning("could not redraw inquiry %s in chat: %s", inquiry_id, exc)
+            return False
+        if owed is not None:
+            with self.ctx.store.session() as session:
+                session.execute(delete(ChatFollowUp).where(
+                    col(ChatFollowUp.inquiry_id) == inquiry_id, col(ChatFollowUp.kind) == REDRAW,
+                    col(ChatFollowUp.id) <= owed))
+        return True
 
     def show_for_approval(self, inquiry_id: int) -> None:
         """Put the newest draft in front of the communication unit (one request per inquiry)."""
@@ -78,23 +90,25 @@ class Presenter:
             session.add(stored)
         self.refresh(inquiry_id)
 
-    def tell_department_rejected(self, inquiry_id: int, actor: str, comment: str) -> None:
+    def owe_rejection_note(self, session: Session, inquiry: Inquiry, actor: str, comment: str) -> int | None:
         """The officer's comment is free text typed in chat: escaped like citizen text."""
         safe = privacy.for_slack(comment, COMMENT_LIMIT, "…")
-        self._thread_note(inquiry_id, texts.rejected_in_thread(texts.person(actor), safe))
+        return self._owe_thread_note(session, inquiry, texts.rejected_in_thread(texts.person(actor), safe))
 
-    def tell_send_failed(self, inquiry_id: int, reason_kind: str) -> None:
-        self._thread_note(inquiry_id, texts.send_failed_in_thread(texts.send_failure(reason_kind),
-                                                                  closed=reason_kind == GONE))
+    def owe_send_failed_note(self, session: Session, inquiry: Inquiry, reason_kind: str) -> int | None:
+        return self._owe_thread_note(session, inquiry, texts.send_failed_in_thread(
+            texts.send_failure(reason_kind), closed=reason_kind == GONE))
 
-    def _thread_note(self, inquiry_id: int, text: str) -> None:
-        with self.ctx.store.session() as session:
-            ref = self.department_ref(self.ctx.load(session, inquiry_id))
-        if ref is not None:
-            self.ctx.chat.post_in_thread(ref, text)
+    def _owe_thread_note(self, session: Session, inquiry: Inquiry, text: str) -> int | None:
+        """A note in the card's thread, owed by the transaction in `session`; none without a card."""
+        ref = self.department_ref(inquiry)
+        if ref is None:
+            return None
+        return self.ctx.owe_note(session, ref.channel, text, inquiry_id=inquiry.id, thread_ts=ref.ts)
 
     def show_moved(self, inquiry_id: int, old_ref: ChatRef | None, old_route: str, actor: str) -> None:
-        """Post the card in the new department's channel and mark the old one as moved."""
+        """Post the card in the new department's channel and mark the old one as moved (the
+        note in the old thread is owed by the move itself)."""
         with self.ctx.store.session() as session:
             inquiry = self.ctx.load(session, inquiry_id)
             view = card_view(self.ctx, session, inquiry)
@@ -108,9 +122,6 @@ class Presenter:
             stored.chat_channel, stored.chat_ts = new_ref.channel, new_ref.ts
             session.add(stored)
         if old_ref is not None:
-            self.ctx.chat.post_in_thread(
-                old_ref, texts.status_moved(texts.person(actor), self.ctx.rules.name_of(inquiry.route))
-            )
             self.ctx.chat.update(old_ref, self._moved_view(inquiry, old_route, actor))
         self.refresh(inquiry_id)
 
