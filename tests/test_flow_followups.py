@@ -11,10 +11,19 @@ import pytest
 
 from bot import texts
 from bot.demo.clock import SteppedClock
-from bot.demo.world import SandboxWorld
-from tests.flow_support import OFFICER, buttons, drafted, message, shown_text
+from bot.demo.world import SandboxWorld, specialist_for
+from tests.flow_support import (
+    OFFICER,
+    QUESTION,
+    buttons,
+    channel_name,
+    drafted,
+    message,
+    shown_text,
+)
 
 COMMENT = "Nævn gerne at de kan ringe til os"
+SPECIALIST = specialist_for("affald")
 LATER = timedelta(minutes=1)
 
 
@@ -138,3 +147,17 @@ def test_a_note_chat_refused_for_two_days_is_given_up_and_logged(
     world.sweep()
     assert texts.rejected_in_thread(f"<@{OFFICER}>", COMMENT) not in thread_notes(world, inquiry.id or 0)
     assert any("gave up on chat follow-up" in record.getMessage() for record in caplog.records)
+
+
+def test_a_moved_inquiry_whose_new_card_slack_refused_reaches_the_new_channel_by_a_later_sweep(
+    world: SandboxWorld, stepped_clock: SteppedClock
+) -> None:
+    inquiry = world.citizen_writes({"text": QUESTION})
+    world.slack.fail_next("chat.postMessage", "fatal_error")
+    world.click(SPECIALIST, inquiry.id or 0, "move", option="borgerservice")
+    world.submit_modal(SPECIALIST, "move_modal", "Det handler om pas")
+    stepped_clock.advance(LATER)
+    world.sweep()
+    channel, _ = world.message_of(inquiry.id or 0)
+    assert channel_name(world, channel) == "borgerbot-borgerservice"
+    assert buttons(message(world, inquiry.id or 0))[:1] == ["draft"]

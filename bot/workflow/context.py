@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from bot.chat.base import ChatGateway
+from bot.chat.base import ChatGateway, ChatRef
 from bot.errors import InvalidTransition, NotAllowed
 from bot.models import ChatFollowUp, Inquiry, InquiryState, utcnow
 from bot.platforms.base import PlatformClient
 from bot.store import Store
 from bot.workflow.setup import ChatSetup
 
-REDRAW, NOTE = "redraw", "note"
-"""The kinds of `ChatFollowUp`."""
+REDRAW, NOTE, MOVE = "redraw", "note", "move"
+"""The kinds of `ChatFollowUp`: redraw the cards, post a note, post the card of a move."""
 
 LEFT_TO_OWNER = timedelta(seconds=30)
 """How long the sweep leaves a new follow-up to the code that stored it, which carries it
@@ -104,9 +104,18 @@ class WorkflowContext:
     def owe_note(self, session: Session, channel: str, text: str, *, inquiry_id: int | None = None,
                  thread_ts: str | None = None) -> int:
         """A note (already escaped for chat) must be posted once this transaction commits; returns
-        its follow-up id, for the caller to post it at once (`bot.workflow.followups`)."""
-        note = ChatFollowUp(kind=NOTE, inquiry_id=inquiry_id, channel=channel, thread_ts=thread_ts,
-                            text=text, created_at=self.now(), due_at=self.now() + LEFT_TO_OWNER)
-        session.add(note)
+        its follow-up id, for the caller to carry it out at once (`bot.workflow.followups`)."""
+        return self._owe(session, ChatFollowUp(kind=NOTE, inquiry_id=inquiry_id, channel=channel,
+                                               thread_ts=thread_ts, text=text))
+
+    def owe_move(self, session: Session, inquiry_id: int, old_card: ChatRef | None) -> int:
+        """The moved inquiry's card must appear in its new channel, and `old_card` be frozen."""
+        return self._owe(session, ChatFollowUp(
+            kind=MOVE, inquiry_id=inquiry_id, channel=old_card.channel if old_card else "",
+            thread_ts=old_card.ts if old_card else None))
+
+    def _owe(self, session: Session, follow_up: ChatFollowUp) -> int:
+        follow_up.created_at, follow_up.due_at = self.now(), self.now() + LEFT_TO_OWNER
+        session.add(follow_up)
         session.flush()
-        return note.id or 0
+        return follow_up.id or 0

@@ -177,7 +177,7 @@ class Decisions:
             note = self.presenter.owe_rejection_note(session, inquiry, actor, comment.strip())
         self.presenter.refresh(inquiry_id)
         if note is not None:
-            self.followups.post_note(note)
+            self.followups.carry_out_now(note)
 
     def move(self, inquiry_id: int, actor: str, new_route: str, reason: str = "") -> None:
         """Re-post in another department's channel, keeping the deadline; recorded as a correction."""
@@ -193,13 +193,14 @@ class Decisions:
                 from_route=old_route, to_route=new_route, reason=reason,
             )
             self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
-            note = None if old_ref is None else self.ctx.owe_note(
-                session, old_ref.channel,
-                texts.status_moved(texts.person(actor), self.ctx.rules.name_of(new_route)),
-                inquiry_id=inquiry_id, thread_ts=old_ref.ts)
-        self.presenter.show_moved(inquiry_id, old_ref, old_route, actor)
-        if note is not None:
-            self.followups.post_note(note)
+            owed = [self.ctx.owe_move(session, inquiry_id, old_ref)]
+            if old_ref is not None:
+                owed.append(self.ctx.owe_note(
+                    session, old_ref.channel,
+                    texts.status_moved(texts.person(actor), self.ctx.rules.name_of(new_route)),
+                    inquiry_id=inquiry_id, thread_ts=old_ref.ts))
+        for follow_up in owed:
+            self.followups.carry_out_now(follow_up)
 
     def close_no_reply(self, inquiry_id: int, actor: str, reason: str = "no_reply_needed") -> None:
         """Close without answering; the reason is kept for the journal and for routing feedback."""

@@ -174,4 +174,4 @@ class Delivery:
             inquiry_id = reply.inquiry_id
         self.presenter.refresh(inquiry_id)
         if note is not None:
-            self.followups.post_note(note)
+            self.followups.carry_out_now(note)

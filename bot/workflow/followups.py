@@ -2,14 +2,16 @@
 
 A change commits first and chat is told after, so a crash or a Slack outage in between
 would leave a card showing an old state (or buttons for an inquiry answered by hand on the
-platform), or lose the note that tells a department why its draft came back. The change
-therefore stores what it owes as `ChatFollowUp` rows in its own transaction (see
-`WorkflowContext.owe_redraw` and `owe_note`). The code that made the change carries them
-out at once; the sweep carries out what is left, backing off while chat keeps failing.
+platform), lose the note that tells a department why its draft came back, or keep a moved
+inquiry out of its new department's channel. The change therefore stores what it owes as
+`ChatFollowUp` rows in its own transaction (`WorkflowContext.owe_redraw`, `owe_note`,
+`owe_move`). The code that made the change carries them out at once; the sweep carries out
+what is left, backing off while chat keeps failing.
 
 A redraw row is deleted by the redraw that drew the state it was stored with. A note is
 posted through the outbox under its row's id, and the row is deleted in the transaction
-that stores the note's `ts`, so a note reaches chat once however often it is tried.
+that stores the note's `ts`, so a note reaches chat once however often it is tried; the
+card of a move is posted under a key of its own the same way.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from sqlmodel import Session, col, select
 
 from bot.chat.base import ChatRef
 from bot.errors import ChatError
-from bot.models import ChatFollowUp
-from bot.workflow.context import REDRAW, WorkflowContext
+from bot.models import ChatFollowUp, Event
+from bot.workflow.context import MOVE, REDRAW, WorkflowContext
 from bot.workflow.presenter import Presenter
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,10 @@ class FollowUps:
         self.ctx = ctx
         self.presenter = presenter
 
-    def post_note(self, note_id: int) -> None:
-        """Post a note right after the commit that stored it; if chat fails, the sweep will."""
-        if self._claim(note_id, seen_attempts=0):
-            self._carry_out(note_id)
+    def carry_out_now(self, follow_up_id: int) -> None:
+        """Carry out a follow-up right after the commit that stored it; if chat fails, the sweep will."""
+        if self._claim(follow_up_id, seen_attempts=0):
+            self._carry_out(follow_up_id)
 
     def run_due(self) -> int:
         """Carry out the follow-ups that are due, oldest first; returns how many chat now has."""
@@ -90,11 +92,28 @@ class FollowUps:
         if follow_up.kind == REDRAW:
             return follow_up.inquiry_id is not None and self.presenter.refresh(follow_up.inquiry_id)
         try:
-            self._post(follow_up)
+            if follow_up.kind == MOVE:
+                self._show_move(follow_up)
+            else:
+                self._post(follow_up)
         except ChatError as exc:
-            log.warning("note %s not in chat yet (attempt %s): %s", follow_up_id, follow_up.attempts, exc)
+            log.warning("%s %s not in chat yet (attempt %s): %s",
+                        follow_up.kind, follow_up_id, follow_up.attempts, exc)
             return False
         return True
+
+    def _show_move(self, move: ChatFollowUp) -> None:
+        """The card in the new channel (once, whatever the repeats) and the old one frozen, as
+        the newest move recorded says; the row goes once chat shows both."""
+        inquiry_id = move.inquiry_id or 0
+        with self.ctx.store.session() as session:
+            moved = session.exec(select(Event).where(Event.inquiry_id == inquiry_id, Event.action == "moved")
+                                 .order_by(col(Event.id).desc())).first()
+        if moved is not None:
+            old_card = ChatRef(move.channel, move.thread_ts) if move.thread_ts else None
+            self.presenter.show_moved(inquiry_id, old_card, str(moved.detail.get("from_route", "")), moved.actor)
+        with self.ctx.store.session() as session:
+            session.execute(delete(ChatFollowUp).where(col(ChatFollowUp.id) == move.id))
 
     def _post(self, note: ChatFollowUp) -> None:
         chat, note_id = self.ctx.chat, note.id or 0

@@ -167,7 +167,7 @@ class Intake:
                                      texts.account_stopped(platform, account))
         log.error("account %s/%s stopped: %s; renew its token, then run `borgerbot accounts resume`",
                   platform, account, reason)
-        self.followups.post_note(note)
+        self.followups.carry_out_now(note)
 
     def resume_account(self, platform: str, account: str) -> None:
         """An operator renewed the token: poll the account again."""
