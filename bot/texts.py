@@ -327,6 +327,10 @@ def approval_reminder(who: str) -> str:
     return f"⏰ Udkastet fra {who} venter stadig på godkendelse."
 
 
+def send_failed_reminder() -> str:
+    return "⏰ Det godkendte svar kunne ikke sendes og venter på, at I prøver igen fra godkendelsen."
+
+
 def escalation(route_name: str, link: str) -> str:
     return f"🚨 Svarfristen er overskredet for en henvendelse hos {route_name}: {link}"
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import texts
 from bot.assembly import build_workflow
 from bot.demo.clock import SteppedClock
 from bot.demo.world import OFFICERS, SandboxWorld, specialist_for
@@ -306,6 +307,19 @@ def test_an_approved_reply_held_up_by_the_platform_is_escalated_but_not_reminded
     assert timed.inquiry(inquiry.id or 0).state.value == "sending"
     assert reminders_in(posted) == []
     assert [p.at for p in posted if p.channel == COMMS] == [local(2026, 3, 2, 13, 0)]
+
+
+def test_a_send_that_failed_is_reminded_to_the_unit_who_can_retry_it_not_to_the_department(
+    timed: SandboxWorld, clock: SteppedClock
+) -> None:
+    inquiry = write(timed)
+    timed.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0, DRAFT)
+    timed.graph.expire_token()
+    timed.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    first = reminders_in(run_until(timed, clock, local(2026, 3, 2, 11, 0)))
+    _, approval_ts = timed.message_of(inquiry.id or 0, "approval")
+    assert [(p.channel, p.thread) for p in first] == [(APPROVAL, approval_ts)]
+    assert first[0].text.startswith(f"<!subteam^{OFFICER_GROUP}> {texts.send_failed_reminder()}")
 
 
 # --- restarts, downtime and outages ---------------------------------------------------------

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 CLAIM = timedelta(minutes=2)
 ESCALATION = "escalation"
+UNIT_TURN = (InquiryState.DRAFTED, InquiryState.SEND_FAILED)
+"""States only the communication unit can move on (approve, or retry the send): their
+reminders go to the unit, in the approval request's thread."""
 
 
 class Reminding:
@@ -170,7 +173,7 @@ class Reminding:
             if ref is not None:
                 self._in_thread(f"missed:{inquiry.id}", ref,
                                 lambda: texts.deadline_missed(deadline, ctx.now(), ctx.tz))
-        elif kind.startswith("approval-") or inquiry.state is InquiryState.DRAFTED:
+        elif kind.startswith("approval-") or inquiry.state in UNIT_TURN:
             message = self._unit_reminder(inquiry, deadline if kind.startswith("reminder") else None)
             if inquiry.approval_channel and inquiry.approval_ts:
                 approval = ChatRef(inquiry.approval_channel, inquiry.approval_ts)
@@ -189,11 +192,14 @@ class Reminding:
             ref, text(), marker=marker), thread_ts=ref.ts)
 
     def _unit_reminder(self, inquiry: Inquiry, deadline: datetime | None) -> str:
-        """The nudge to the communication unit, naming the draft's author; a ladder reminder
-        also says when the answer is due."""
-        with self.ctx.store.session() as session:
-            draft = latest_draft(session, inquiry.id or 0)
-        message = texts.approval_reminder(texts.person(draft.author if draft else ""))
+        """The nudge to the communication unit: approve the draft (naming its author), or
+        retry the send that failed; a ladder reminder also says when the answer is due."""
+        if inquiry.state is InquiryState.SEND_FAILED:
+            message = texts.send_failed_reminder()
+        else:
+            with self.ctx.store.session() as session:
+                draft = latest_draft(session, inquiry.id or 0)
+            message = texts.approval_reminder(texts.person(draft.author if draft else ""))
         if deadline is not None:
             message += f" {texts.deadline_line(deadline, self.ctx.now(), self.ctx.tz)}."
         group = self.ctx.setup.officer_group
