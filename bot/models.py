@@ -138,7 +138,7 @@ class Draft(SQLModel, table=True):
     inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
     author: str = Field(max_length=100)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    source: str = Field(default="thread", max_length=20)  # thread, modal, direct
+    source: str = Field(default="thread", max_length=20)  # thread, thread_edit, modal, direct
     chat_ts: str | None = Field(default=None, max_length=50)
     created_at: datetime = _time()
 

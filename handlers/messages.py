@@ -1,4 +1,5 @@
-"""A person's reply in an inquiry's department thread becomes the newest draft."""
+"""A person's reply in an inquiry's department thread becomes the newest draft, and so does
+an edit of the reply that is the newest draft."""
 
 from __future__ import annotations
 
@@ -22,19 +23,31 @@ def is_human_thread_reply(event: dict[str, Any]) -> bool:
     )
 
 
+def edited_thread_reply(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The new version of a person's thread reply whose text was edited, else None (Slack
+    also sends `message_changed` when it unfurls a link or a reply count changes)."""
+    if event.get("subtype") != "message_changed":
+        return None
+    new, old = event.get("message") or {}, event.get("previous_message") or {}
+    if not is_human_thread_reply(new) or new.get("text") == old.get("text"):
+        return None
+    return dict(new)
+
+
 def register(app: App, workflow: Workflow) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], client: WebClient, body: dict[str, Any]) -> None:
-        if not is_human_thread_reply(event):
+        edited = edited_thread_reply(event)
+        message = edited or event
+        if edited is None and not is_human_thread_reply(event):
             return
-        inquiry_id = workflow.queries.department_thread(event["channel"], event["thread_ts"])
+        inquiry_id = workflow.queries.department_thread(event["channel"], message["thread_ts"])
         if inquiry_id is None:
             return
-        body = {**body, "channel": {"id": event["channel"]}, "user": {"id": event["user"]}}
-        guarded(
-            lambda: workflow.decisions.add_draft(
-                inquiry_id, event["user"], event.get("text", ""), source="thread", chat_ts=event["ts"]
-            ),
-            client,
-            body,
-        )
+        body = {**body, "channel": {"id": event["channel"]}, "user": {"id": message["user"]}}
+        decisions, user, text, ts = workflow.decisions, message["user"], message.get("text", ""), message["ts"]
+        if edited is None:
+            guarded(lambda: decisions.add_draft(inquiry_id, user, text, source="thread", chat_ts=ts),
+                    client, body)
+        else:
+            guarded(lambda: decisions.revise_draft(inquiry_id, user, text, chat_ts=ts), client, body)

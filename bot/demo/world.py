@@ -191,6 +191,12 @@ class SandboxWorld:
         message = self.slack.say(channel, user, text, thread_ts=ts)
         return self.dispatch(self.requests.message_event(message))
 
+    def edit_in_thread(self, user: str, inquiry_id: int, text: str) -> int:
+        """A person edits their last message in the card's thread; Slack sends `message_changed`."""
+        channel, ts = self.message_of(inquiry_id)
+        *_, last = (m for m in self.slack.thread(channel, ts) if m.get("user") == user)
+        return self.dispatch(self.requests.message_event(self.slack.edit(channel, last["ts"], user, text)))
+
     def click(self, user: str, inquiry_id: int, action: str, on: Where = "card",
               option: str | None = None) -> int:
         """A button press (or, with `option`, a menu choice) on the card or approval request."""

@@ -128,6 +128,12 @@ class FakeSlack:
             return self.workspace.add_human_message(found, user, text, thread_ts) | {
                 "channel": found.id}
 
+    def edit(self, channel: str, ts: str, user: str, text: str) -> Args:
+        """A person edits their message in Slack; returns the body of the `message_changed` event."""
+        with self._lock:
+            found = self.workspace.channel({"channel": channel}, member=user)
+            return self.workspace.edit_human_message(found, ts, user, text)
+
     def new_trigger_id(self) -> str:
         """A trigger id as Slack puts in a click or command; single use, 3 s of fake time."""
         with self._lock:

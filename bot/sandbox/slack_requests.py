@@ -69,7 +69,7 @@ class SlackRequests:
         return self.sign(json.dumps(envelope), JSON_TYPE, extra=extra)
 
     def message_event(self, message: Mapping[str, Any]) -> SignedRequest:
-        """The `message` event for a message as `FakeSlack.say` returns it."""
+        """The `message` event for a message as `FakeSlack.say` (or `FakeSlack.edit`) returns it."""
         event = {"channel_type": "channel", "event_ts": message["ts"], **message}
         return self.event(event)
 

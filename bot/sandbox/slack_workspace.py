@@ -160,6 +160,19 @@ class Workspace:
         channel.messages[ts] = message
         return copy.deepcopy(message)
 
+    def edit_human_message(self, channel: Channel, ts: str, user: str, text: str) -> dict[str, Any]:
+        """A person edits their own message; returns the `message_changed` event Slack sends."""
+        message = self.message(channel, ts)
+        if message.get("user") != user:
+            raise SlackFailure("cant_update_message")  # Slack lets people edit only their own
+        previous = copy.deepcopy(message)
+        message["text"] = text
+        message["edited"] = {"user": user, "ts": self.next_ts()}
+        event_ts = self.next_ts()
+        return {"type": "message", "subtype": "message_changed", "hidden": True, "channel": channel.id,
+                "ts": event_ts, "event_ts": event_ts, "message": copy.deepcopy(message),
+                "previous_message": previous}
+
     def _attach_to_thread(self, channel: Channel, message: dict[str, Any], thread_ts: str) -> None:
         """A reply to a reply joins the parent's thread (our rule; Slack does not document it)."""
         parent = self.message(channel, thread_ts)

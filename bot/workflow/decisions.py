@@ -57,18 +57,37 @@ class Decisions:
             known = self._draft_from(session, inquiry_id, chat_ts) if chat_ts else None
             if known is not None:
                 return known  # Slack redelivered the thread message
-            self.ctx.transition(session, inquiry_id, DRAFTABLE, InquiryState.DRAFTED)
-            draft = Draft(
-                inquiry_id=inquiry_id, author=author, text=text.strip(), source=source,
-                chat_ts=chat_ts, created_at=self.ctx.now(),
-            )
-            session.add(draft)
-            session.flush()
-            self.ctx.record(session, "drafted", actor=author, inquiry_id=inquiry_id, draft_id=draft.id)
-            self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
-            draft_id = draft.id or 0
+            draft_id = self._store_draft(session, inquiry_id, author, text, source, chat_ts)
         self.presenter.show_for_approval(inquiry_id)
         return draft_id
+
+    def revise_draft(self, inquiry_id: int, author: str, text: str, *, chat_ts: str) -> int | None:
+        """A specialist edited the thread message that is the newest draft: the edited text is
+        what officers now decide on, unless the answer is already on its way (refused, so the
+        editor is told). An edit of an older draft or of any other message changes nothing."""
+        if not text.strip():
+            raise InvalidTransition("an empty draft cannot be approved")
+        with self.ctx.store.session() as session:
+            newest = self.presenter.latest_draft(session, inquiry_id)
+            if newest is None or newest.chat_ts != chat_ts or newest.text == text.strip():
+                return None  # not the draft in play, or Slack redelivered the edit
+            draft_id = self._store_draft(session, inquiry_id, author, text, "thread_edit", chat_ts)
+        self.presenter.show_for_approval(inquiry_id)
+        return draft_id
+
+    def _store_draft(self, session: Session, inquiry_id: int, author: str, text: str, source: str,
+                     chat_ts: str | None) -> int:
+        """The newest draft, with its audit event and the approval nudge it starts."""
+        self.ctx.transition(session, inquiry_id, DRAFTABLE, InquiryState.DRAFTED)
+        draft = Draft(
+            inquiry_id=inquiry_id, author=author, text=text.strip(), source=source,
+            chat_ts=chat_ts, created_at=self.ctx.now(),
+        )
+        session.add(draft)
+        session.flush()
+        self.ctx.record(session, "drafted", actor=author, inquiry_id=inquiry_id, draft_id=draft.id)
+        self.reminding.reschedule(session, self.ctx.load(session, inquiry_id))
+        return draft.id or 0
 
     @staticmethod
     def _draft_from(session: Session, inquiry_id: int, chat_ts: str) -> int | None:
