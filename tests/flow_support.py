@@ -30,6 +30,19 @@ def buttons(message: dict[str, Any]) -> list[str]:
             for e in b["elements"]]
 
 
+def thread_notes(world: SandboxWorld, inquiry_id: int) -> list[str]:
+    """What the bot wrote in the thread under the inquiry's department card."""
+    channel, ts = world.message_of(inquiry_id)
+    return [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
+
+
+def comms_history(world: SandboxWorld) -> list[dict[str, Any]]:
+    """The top-level messages of the communication unit's channel."""
+    comms = world.config.setup.comms_channel.lstrip("#")
+    channel = next(c for c in world.slack.workspace.channels.values() if c.name == comms)
+    return world.slack.history(channel.id)
+
+
 def channel_name(world: SandboxWorld, channel: str) -> str:
     return world.slack.workspace.channels[channel].name
 

@@ -19,10 +19,12 @@ from tests.flow_support import (
     QUESTION,
     buttons,
     channel_name,
+    comms_history,
     drafted,
     events,
     message,
     shown_text,
+    thread_notes,
 )
 
 PLATFORM_KINDS = [("facebook", "comment"), ("facebook", "message"), ("instagram", "comment"),
@@ -128,9 +130,8 @@ def test_a_rejection_comment_appears_in_the_department_thread(world: SandboxWorl
     inquiry = drafted(world)
     world.click(OFFICER, inquiry.id or 0, "reject", on="approval")
     world.submit_modal(OFFICER, "reject_modal", "Nævn gerne at de kan ringe til os")
-    channel, ts = world.message_of(inquiry.id or 0)
-    notes = [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
-    assert notes == [texts.rejected_in_thread(f"<@{OFFICER}>", "Nævn gerne at de kan ringe til os")]
+    assert thread_notes(world, inquiry.id or 0) == [
+        texts.rejected_in_thread(f"<@{OFFICER}>", "Nævn gerne at de kan ringe til os")]
 
 
 def test_a_rejected_draft_sends_nothing_and_keeps_the_deadline(world: SandboxWorld) -> None:
@@ -159,11 +160,6 @@ def test_an_officer_can_answer_directly_from_the_card(world: SandboxWorld) -> No
     world.submit_modal(OFFICER, "answer_modal", DRAFT)
     assert world.replies_seen_by_citizen(inquiry.id or 0) == [DRAFT]
 
-
-def comms_history(world: SandboxWorld) -> list[dict[str, object]]:
-    comms = world.config.setup.comms_channel.lstrip("#")
-    channel = next(c for c in world.slack.workspace.channels.values() if c.name == comms)
-    return world.slack.history(channel.id)
 
 
 def test_an_urgent_inquiry_is_shown_to_the_communication_unit_at_once(world: SandboxWorld) -> None:

@@ -11,7 +11,7 @@ from bot import texts
 from bot.demo.clock import SteppedClock
 from bot.demo.world import SandboxWorld, specialist_for
 from bot.models import InquiryState
-from tests.flow_support import DRAFT, OFFICER, buttons, drafted, message, shown_text
+from tests.flow_support import DRAFT, OFFICER, buttons, drafted, message, shown_text, thread_notes
 
 COMMENTS = "POST /{id}/comments"
 
@@ -26,10 +26,6 @@ def world(clocked_world: SandboxWorld) -> SandboxWorld:
     """The assembled product on a clock the test moves, so waiting out a back-off takes no time."""
     return clocked_world
 
-
-def thread_notes(world: SandboxWorld, inquiry_id: int) -> list[str]:
-    channel, ts = world.message_of(inquiry_id)
-    return [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
 
 
 def test_a_deleted_comment_is_reported_in_the_thread(world: SandboxWorld) -> None:

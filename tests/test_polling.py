@@ -6,7 +6,6 @@ Time is passed to `poll_account` explicitly, so pauses are tested without waitin
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import delete, select
 
@@ -14,6 +13,7 @@ from bot.demo.world import SandboxWorld
 from bot.models import Inquiry, InquiryState, PollCursor
 from bot.platforms.base import PlatformClient
 from bot.polling import PollOutcome, poll_account
+from tests.flow_support import comms_history
 
 QUESTION = "Hvornår åbner svømmehallen igen efter renoveringen?"
 ANSWER = "Hej, svømmehallen åbner igen mandag. Venlig hilsen Kultur og fritid"
@@ -43,11 +43,6 @@ def cursors(world: SandboxWorld, platform: str) -> dict[str, str]:
         rows = session.exec(select(PollCursor).where(PollCursor.platform == platform)).all()
     return {row.stream: row.position for row in rows}
 
-
-def comms_history(world: SandboxWorld) -> list[dict[str, Any]]:
-    comms = world.config.setup.comms_channel.lstrip("#")
-    channel = next(c for c in world.slack.workspace.channels.values() if c.name == comms)
-    return world.slack.history(channel.id)
 
 
 def comment(world: SandboxWorld, platform: str = "facebook") -> str:
