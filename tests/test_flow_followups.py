@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -17,9 +16,11 @@ from tests.flow_support import (
     QUESTION,
     buttons,
     channel_name,
+    comms_history,
     drafted,
     message,
     shown_text,
+    thread_notes,
 )
 
 COMMENT = "Nævn gerne at de kan ringe til os"
@@ -32,15 +33,6 @@ def world(clocked_world: SandboxWorld) -> SandboxWorld:
     return clocked_world
 
 
-def thread_notes(world: SandboxWorld, inquiry_id: int) -> list[str]:
-    channel, ts = world.message_of(inquiry_id)
-    return [m["text"] for m in world.slack.thread(channel, ts) if m.get("bot_id")]
-
-
-def comms_history(world: SandboxWorld) -> list[dict[str, Any]]:
-    comms = world.config.setup.comms_channel.lstrip("#")
-    channel = next(c for c in world.slack.workspace.channels.values() if c.name == comms)
-    return world.slack.history(channel.id)
 
 
 def reject(world: SandboxWorld, inquiry_id: int) -> None:
@@ -70,6 +62,23 @@ def test_a_note_is_posted_once_however_often_the_sweep_runs(
         stepped_clock.advance(timedelta(minutes=20))
         world.sweep()
     assert len(thread_notes(world, inquiry.id or 0)) == 1
+
+
+def test_while_slack_keeps_refusing_a_note_is_tried_at_growing_intervals(
+    world: SandboxWorld, stepped_clock: SteppedClock
+) -> None:
+    inquiry = drafted(world)
+    note = texts.rejected_in_thread(f"<@{OFFICER}>", COMMENT)
+    world.slack.fail_next("chat.postMessage", "fatal_error", times=2)
+    reject(world, inquiry.id or 0)  # refused at once: the sweep may try again after 30 s
+    stepped_clock.advance(timedelta(seconds=31))
+    world.sweep()  # refused again: the next try waits 60 s
+    stepped_clock.advance(timedelta(seconds=31))
+    world.sweep()
+    assert note not in thread_notes(world, inquiry.id or 0)
+    stepped_clock.advance(timedelta(seconds=30))
+    world.sweep()
+    assert note in thread_notes(world, inquiry.id or 0)
 
 
 def test_a_note_whose_answer_from_slack_was_lost_is_not_posted_twice(

@@ -117,20 +117,18 @@ class FollowUps:
 
     def _post(self, note: ChatFollowUp) -> None:
         chat, note_id = self.ctx.chat, note.id or 0
+        thread = ChatRef(note.channel, note.thread_ts) if note.thread_ts is not None else None
+
+        def post(marker: str) -> ChatRef:
+            if thread is not None:
+                return chat.post_in_thread(thread, note.text, marker=marker)
+            return chat.notify(note.channel, note.text, marker=marker)
 
         def posted(session: Session, _ref: ChatRef) -> None:
             session.execute(delete(ChatFollowUp).where(col(ChatFollowUp.id) == note_id))
 
-        if note.thread_ts is not None:
-            thread = ChatRef(note.channel, note.thread_ts)
-            self.presenter.outbox.post_once(
-                f"note:{note_id}", note.channel,
-                lambda marker: chat.post_in_thread(thread, note.text, marker=marker),
-                thread_ts=note.thread_ts, then=posted)
-        else:
-            self.presenter.outbox.post_once(
-                f"note:{note_id}", note.channel,
-                lambda marker: chat.notify(note.channel, note.text, marker=marker), then=posted)
+        self.presenter.outbox.post_once(f"note:{note_id}", note.channel, post,
+                                        thread_ts=note.thread_ts, then=posted)
 
     def _give_up(self, follow_up: ChatFollowUp) -> None:
         """Chat failed for two days: stop trying, and say so where the operator looks."""
