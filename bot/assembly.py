@@ -16,8 +16,9 @@ from bot.accounts import AccountConfig, accounts_from_config
 from bot.chat.base import ChatGateway
 from bot.deadline_config import SECTIONS, policy_from_config
 from bot.deadlines import DeadlinePolicy
-from bot.errors import ChatError, ConfigError
+from bot.errors import ConfigError
 from bot.models import utcnow
+from bot.officers import OfficerGroup, Officers
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
 from bot.retention import RetentionPolicy, retention_from_config
@@ -61,20 +62,12 @@ def resolve_front_end(spec: str) -> Callable[..., Any]:
                           key="BORGERBOT_FRONT_END", hint="e.g. handlers.app:build_app") from None
 
 
-def officer_check(setup: ChatSetup, group_members: Callable[[str], frozenset[str]]) -> Callable[[str], bool]:
-    """Membership asked afresh on every action, so a person removed from the group loses it at once."""
-
-    def is_officer(user: str) -> bool:
-        if user in setup.officers:
-            return True
-        if setup.officer_group is None:
-            return False
-        try:
-            return user in group_members(setup.officer_group)
-        except ChatError:
-            return False
-
-    return is_officer
+def officer_check(setup: ChatSetup, group_members: Callable[[str], frozenset[str]]) -> Officers:
+    """Named officers, then the officer group, whose membership is remembered briefly and
+    survives Slack throttling (see `bot.officers`); raises `MembershipUnknown` only when the
+    group could never be read."""
+    group = OfficerGroup(setup.officer_group, group_members) if setup.officer_group else None
+    return Officers(frozenset(setup.officers), group)
 
 
 def build_workflow(

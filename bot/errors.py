@@ -101,3 +101,13 @@ class InvalidTransition(BorgerbotError):
     def __init__(self, message: str, *, state: str = "") -> None:
         self.state = state
         super().__init__(message)
+
+
+class DraftChanged(InvalidTransition):
+    """The draft an officer approved is no longer the one in play: a specialist edited,
+    replaced or deleted it after the officer saw it."""
+
+
+class MembershipUnknown(BorgerbotError):
+    """Slack could not say who is in the communication unit (throttled or down) and nothing
+    is known from earlier; the person is asked to try again shortly, not refused."""

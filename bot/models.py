@@ -132,7 +132,16 @@ class Inquiry(SQLModel, table=True):
 
 
 class Draft(SQLModel, table=True):
-    """A proposed answer written in chat; the newest one is what the officers decide on."""
+    """A proposed answer written in chat; the newest one is what the officers decide on.
+
+    `chat_key` names the Slack message version a draft came from (channel, ts and, for an
+    edit, the edit's ts) and `event_id` the Events API delivery; both are unique, so Slack's
+    retries of one event, on one replica or two, can only ever make one draft."""
+
+    __table_args__ = (
+        UniqueConstraint("chat_key", name="uq_draft_chat_key"),
+        UniqueConstraint("event_id", name="uq_draft_event_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
@@ -140,6 +149,9 @@ class Draft(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     source: str = Field(default="thread", max_length=20)  # thread, thread_edit, modal, direct
     chat_ts: str | None = Field(default=None, max_length=50)
+    chat_key: str | None = Field(default=None, max_length=200)
+    event_id: str | None = Field(default=None, max_length=100)
+    withdrawn_at: datetime | None = _time(nullable=True)  # its Slack message was deleted
     created_at: datetime = _time()
 
 

@@ -422,3 +422,25 @@ def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = D
 def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
     return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
             "Kommunikationsenheden er orienteret.")
+
+
+# --- Slack retries, edits, deletes and throttling (issue 12, slackevents) -----------------------
+
+
+def refusal_draft_changed() -> str:
+    return ("Udkastet er blevet ændret eller slettet, siden du så det. Godkendelsesanmodningen "
+            "er opdateret: læs det nye udkast, og godkend igen.")
+
+
+def refusal_try_again_soon() -> str:
+    return ("Slack kan ikke fortælle os lige nu, om du er med i kommunikationsenheden. "
+            "Prøv igen om lidt.")
+
+
+def files_not_sent() -> str:
+    return ("📎 Filer og billeder sendes ikke til borgeren; kun teksten i beskeden er en del af "
+            "udkastet. Skriv et link i teksten, hvis borgeren skal se noget.")
+
+
+def draft_withdrawn(who: str) -> str:
+    return f"🗑️ {who} slettede udkastet i Slack. Det er trukket tilbage og kan ikke godkendes."

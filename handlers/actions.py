@@ -11,13 +11,24 @@ from slack_sdk.errors import SlackApiError
 
 from bot.chat import slack_blocks
 from bot.workflow import Workflow
+from handlers import origin
 from handlers.errors import guarded
 
 Body = dict[str, Any]
 
 
 def _inquiry_id(body: Body) -> int:
-    return int(body["actions"][0]["value"])
+    return int(str(body["actions"][0]["value"]).split(":", 1)[0])
+
+
+def _draft_id(body: Body) -> int | None:
+    """The draft the approve button was drawn with (`<inquiry>:<draft>`), if it says."""
+    _, _, draft = str(body["actions"][0]["value"]).partition(":")
+    return int(draft) if draft.isdigit() else None
+
+
+def _channel(body: Body) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
 def _user(body: Body) -> str:
@@ -35,6 +46,10 @@ def _writer_name(client: WebClient, user: str) -> str:
 
 
 def register(app: App, workflow: Workflow) -> None:
+    def open_modal(client: WebClient, body: Body, view: dict[str, Any], draft_id: int | None = None) -> None:
+        """Open `view` remembering where the click came from, so a later refusal reaches the person."""
+        client.views_open(trigger_id=body["trigger_id"], view=origin.remember(view, _channel(body), draft_id))
+
     def officer_modal(action: str, build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
         """Open a modal only for the communication unit; others get the polite refusal now."""
 
@@ -43,7 +58,7 @@ def register(app: App, workflow: Workflow) -> None:
 
             def work() -> None:
                 workflow.decisions.ensure_officer(_inquiry_id(body), _user(body), action)
-                client.views_open(trigger_id=body["trigger_id"], view=build(_inquiry_id(body)))
+                open_modal(client, body, build(_inquiry_id(body)))
 
             guarded(work, client, body)
 
@@ -64,11 +79,23 @@ def register(app: App, workflow: Workflow) -> None:
                 view = slack_blocks.draft_modal(
                     workflow.queries.view(inquiry_id), greeting=greeting, sign_off=sign_off, direct=direct
                 )
-                client.views_open(trigger_id=body["trigger_id"], view=view)
+                open_modal(client, body, view)
 
             guarded(work, client, body)
 
         return listener
+
+    def edit_form(ack: Ack, body: Body, client: WebClient) -> None:
+        """The edit-then-approve form, holding the draft in play; it approves only that draft."""
+        ack()
+
+        def work() -> None:
+            inquiry_id = _inquiry_id(body)
+            workflow.decisions.ensure_officer(inquiry_id, _user(body), "edit")
+            view = workflow.queries.view(inquiry_id, approval=True)
+            open_modal(client, body, slack_blocks.edit_modal(view), view.draft_id)
+
+        guarded(work, client, body)
 
     def direct(call: Callable[[int, str], None]) -> Callable[..., None]:
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
@@ -79,9 +106,16 @@ def register(app: App, workflow: Workflow) -> None:
 
     app.action("draft")(draft_form(direct=False))
     app.action("answer")(draft_form(direct=True))
-    app.action("edit")(officer_modal("edit", lambda i: slack_blocks.edit_modal(workflow.queries.view(i, approval=True))))
+    app.action("edit")(edit_form)
     app.action("reject")(officer_modal("reject", lambda i: slack_blocks.reject_modal(workflow.queries.view(i))))
-    app.action("approve")(direct(lambda i, user: workflow.decisions.approve(i, user)))
+
+    @app.action("approve")
+    def on_approve(ack: Ack, body: Body, client: WebClient) -> None:
+        """Approves the draft the button was drawn with, not whatever is newest by now."""
+        ack()
+        guarded(lambda: workflow.decisions.approve(_inquiry_id(body), _user(body), draft_id=_draft_id(body)),
+                client, body)
+
     app.action("no_reply")(direct(lambda i, user: workflow.decisions.close_no_reply(i, user)))
     app.action("retry")(direct(lambda i, user: workflow.delivery.retry_failed(i, user)))
     app.action("hide")(officer_modal("hide", lambda i: slack_blocks.hide_modal(workflow.queries.view(i))))
@@ -91,13 +125,10 @@ def register(app: App, workflow: Workflow) -> None:
         """The menu only picks a department; the modal confirms it (and takes a reason)."""
         ack()
         action = body["actions"][0]
-        inquiry_id = int(action["block_id"].split(":", 1)[1])
+        inquiry_id = int(action["block_id"].split(":")[1])
         route_id = action["selected_option"]["value"]
         guarded(
-            lambda: client.views_open(
-                trigger_id=body["trigger_id"],
-                view=slack_blocks.move_modal(workflow.queries.view(inquiry_id), route_id),
-            ),
+            lambda: open_modal(client, body, slack_blocks.move_modal(workflow.queries.view(inquiry_id), route_id)),
             client,
             body,
         )

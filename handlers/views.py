@@ -1,7 +1,8 @@
 """Modal submissions: the draft, the officer's own answer, edit-and-approve, reject, move.
 
-What can be checked at once (an empty text, the officer role) is answered inside the modal
-before it closes; everything after the acknowledgement reports back in the person's app DM.
+What can be checked at once (an empty text, an officer role already known) is answered inside
+the modal before it closes; everything after the acknowledgement reports back as an ephemeral
+message in the channel the modal was opened from.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from slack_sdk import WebClient
 
 from bot import texts
 from bot.chat import slack_blocks as sb
-from bot.errors import NotAllowed
+from bot.errors import MembershipUnknown, NotAllowed
 from bot.workflow import Workflow
 from handlers.errors import guarded
+from handlers.origin import Origin, recall
 
 Body = dict[str, Any]
 
@@ -29,17 +31,26 @@ def field(view: dict[str, Any], block: str, action: str) -> str:
 
 
 def register(app: App, workflow: Workflow) -> None:
-    def still_officer(inquiry_id: int, user: str, attempted: str) -> bool:
-        """Asked again on submission (the person may have left the unit since the form opened),
-        and a refusal is recorded in the event log like any other."""
+    def refused_at_once(user: str) -> bool:
+        """Whether the form can be refused inside itself: only what is already known counts,
+        because Slack waits 3 seconds for the answer (docs.slack.dev/interactivity/
+        handling-user-interaction#acknowledgment_response). The refusal is recorded after the
+        answer; an unknown membership is left to the check after the acknowledgement."""
+        return workflow.queries.officer_known(user) is False
+
+    def record_refusal(inquiry_id: int, user: str, attempted: str) -> None:
+        """The event log gets the refusal like any other (asked after the form was answered)."""
         try:
             workflow.decisions.ensure_officer(inquiry_id, user, attempted)
-        except NotAllowed:
-            return False
-        return True
+        except (NotAllowed, MembershipUnknown):
+            pass
+
+    def reply_to(body: Body, origin: Origin) -> Body:
+        """Where a refusal after the acknowledgement goes: the channel the form was opened from."""
+        return {**body, "channel": {"id": origin.channel}} if origin.channel else body
 
     def submission(
-        block: str, action: str, call: Callable[[int, str, str, str], None], *, officers_only: str | None
+        block: str, action: str, call: Callable[[Origin, str, str], None], *, officers_only: str | None
     ) -> Callable[..., None]:
         """`officers_only` names the attempted action when only the communication unit may submit."""
 
@@ -49,54 +60,54 @@ def register(app: App, workflow: Workflow) -> None:
             if block == sb.REPLY_BLOCK and not text:
                 ack(response_action="errors", errors={block: texts.empty_reply_error()})
                 return
-            metadata = view["private_metadata"]
-            inquiry_id = int(metadata.split(":", 1)[0])
-            extra = metadata.split(":", 1)[1] if ":" in metadata else ""
-            if officers_only and not still_officer(inquiry_id, user, officers_only):
+            origin = recall(view)
+            if officers_only and refused_at_once(user):
                 ack(response_action="errors", errors={block: texts.refusal_not_comms()})
+                record_refusal(origin.inquiry_id, user, officers_only)
                 return
             ack()
-            reply_to = {**body, "channel": {"id": user}}
-            guarded(lambda: call(inquiry_id, user, text, extra), client, reply_to)
+            guarded(lambda: call(origin, user, text), client, reply_to(body, origin))
 
         return listener
 
     @app.view(sb.HIDE_CALLBACK)
     def on_hide(ack: Ack, body: Body, view: dict[str, Any], client: WebClient) -> None:
-        user, inquiry_id = body["user"]["id"], int(view["private_metadata"])
+        user, origin = body["user"]["id"], recall(view)
         reason = field(view, sb.HIDE_REASON_BLOCK, sb.HIDE_REASON_INPUT)
         note = field(view, sb.COMMENT_BLOCK, sb.COMMENT_INPUT)
         if reason not in texts.HIDE_REASONS:
             ack(response_action="errors", errors={sb.HIDE_REASON_BLOCK: texts.hide_reason_label()})
             return
-        if not still_officer(inquiry_id, user, "hide"):
+        if refused_at_once(user):
             ack(response_action="errors", errors={sb.COMMENT_BLOCK: texts.refusal_not_comms()})
+            record_refusal(origin.inquiry_id, user, "hide")
             return
         ack()
-        reply_to = {**body, "channel": {"id": user}}
-        guarded(lambda: workflow.decisions.hide(inquiry_id, user, reason, note=note), client, reply_to)
+        guarded(lambda: workflow.decisions.hide(origin.inquiry_id, user, reason, note=note), client,
+                reply_to(body, origin))
 
     decisions = workflow.decisions
     app.view(sb.DRAFT_CALLBACK)(submission(
         sb.REPLY_BLOCK, sb.REPLY_INPUT,
-        lambda i, user, text, _: _ignore(decisions.add_draft(i, user, text, source="modal")),
+        lambda o, user, text: _ignore(decisions.add_draft(o.inquiry_id, user, text, source="modal")),
         officers_only=None,
     ))
     app.view(sb.ANSWER_CALLBACK)(submission(
         sb.REPLY_BLOCK, sb.REPLY_INPUT,
-        lambda i, user, text, _: decisions.answer_directly(i, user, text), officers_only="answer_direct",
+        lambda o, user, text: decisions.answer_directly(o.inquiry_id, user, text), officers_only="answer_direct",
     ))
     app.view(sb.EDIT_CALLBACK)(submission(
         sb.REPLY_BLOCK, sb.REPLY_INPUT,
-        lambda i, user, text, _: decisions.approve(i, user, edited_text=text), officers_only="approve",
+        lambda o, user, text: decisions.approve(o.inquiry_id, user, edited_text=text, draft_id=o.draft_id),
+        officers_only="approve",
     ))
     app.view(sb.REJECT_CALLBACK)(submission(
         sb.COMMENT_BLOCK, sb.COMMENT_INPUT,
-        lambda i, user, text, _: decisions.reject(i, user, text), officers_only="reject",
+        lambda o, user, text: decisions.reject(o.inquiry_id, user, text), officers_only="reject",
     ))
     app.view(sb.MOVE_CALLBACK)(submission(
         sb.REASON_BLOCK, sb.REASON_INPUT,
-        lambda i, user, text, route: decisions.move(i, user, route, reason=text), officers_only=None,
+        lambda o, user, text: decisions.move(o.inquiry_id, user, o.extra, reason=text), officers_only=None,
     ))
 
 

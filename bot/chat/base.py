@@ -42,6 +42,7 @@ class InquiryView:
     status_lines: tuple[str, ...] = ()  # Danish lines such as "Udkast af <@U1>, afventer godkendelse"
     draft_text: str | None = None
     draft_author: str | None = None
+    draft_id: int | None = None  # the approve button carries it, so approval is of what was seen
     reply_permalink: str | None = None
     actions: tuple[str, ...] = ()  # which buttons to show, e.g. ("draft", "move", "no_reply")
     route_choices: tuple[tuple[str, str], ...] = field(default=())  # (route id, display name)

@@ -121,8 +121,11 @@ def _state_blocks(view: InquiryView) -> list[Block]:
     return blocks
 
 
-def _button(action: str, inquiry_id: int) -> Block:
-    element: Block = {"type": "button", "action_id": action, "value": str(inquiry_id),
+def _button(action: str, inquiry_id: int, draft_id: int | None = None) -> Block:
+    """`draft_id` goes into the approve button (`<inquiry>:<draft>`), so a click approves the
+    draft the officer saw and not one that replaced it in between."""
+    value = f"{inquiry_id}:{draft_id}" if action == "approve" and draft_id else str(inquiry_id)
+    element: Block = {"type": "button", "action_id": action, "value": value,
                       "text": plain(texts.button(action), BUTTON_TEXT)}
     if action in PRIMARY:
         element["style"] = "primary"
@@ -147,7 +150,7 @@ def _move_select(view: InquiryView) -> Block | None:
 def _actions(view: InquiryView, allowed: Sequence[str]) -> list[Block]:
     elements: list[Block] = []
     for action in (a for a in view.actions if a in allowed):
-        element = _move_select(view) if action == "move" else _button(action, view.inquiry_id)
+        element = _move_select(view) if action == "move" else _button(action, view.inquiry_id, view.draft_id)
         if element:
             elements.append(element)
     if not elements:

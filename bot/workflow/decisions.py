@@ -10,10 +10,11 @@ import logging
 import uuid
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import texts
-from bot.errors import ChatError, InvalidTransition
+from bot.errors import ChatError, DraftChanged, InvalidTransition
 from bot.models import Decision, DecisionKind, Draft, Inquiry, InquiryState, Reply
 from bot.platforms.base import target_from_json
 from bot.workflow.context import WorkflowContext
@@ -48,40 +49,103 @@ class Decisions:
             self.ctx.require_officer(session, actor, action, inquiry_id)
 
     def add_draft(
-        self, inquiry_id: int, author: str, text: str, *, source: str = "thread", chat_ts: str | None = None
+        self, inquiry_id: int, author: str, text: str, *, source: str = "thread", chat_ts: str | None = None,
+        chat_key: str | None = None, event_id: str | None = None, with_files: bool = False,
     ) -> int:
-        """A specialist's proposed answer; the newest draft is the one officers decide on."""
+        """A specialist's proposed answer; the newest draft is the one officers decide on.
+
+        `chat_key` and `event_id` identify the Slack message and delivery: a retry of either,
+        delivered at the same moment on this replica or another, finds the first one's draft
+        (or loses the race on the unique key) and makes none. `with_files` says the message
+        carried files, which are not sent; the thread is told so."""
         if not text.strip():
             raise InvalidTransition("an empty draft cannot be approved")
-        with self.ctx.store.session() as session:
-            known = self._draft_from(session, inquiry_id, chat_ts) if chat_ts else None
-            if known is not None:
-                return known  # Slack redelivered the thread message
-            draft_id = self._store_draft(session, inquiry_id, author, text, source, chat_ts)
+        try:
+            with self.ctx.store.session() as session:
+                known = self._draft_from(session, inquiry_id, chat_ts, chat_key, event_id)
+                if known is not None:
+                    return known  # Slack redelivered the thread message
+                draft_id = self._store_draft(session, inquiry_id, author, text, source, chat_ts,
+                                             chat_key=chat_key, event_id=event_id)
+                note = self._files_note(session, inquiry_id) if with_files else None
+        except IntegrityError:
+            with self.ctx.store.session() as session:  # a concurrent delivery of it won the race
+                known = self._draft_from(session, inquiry_id, chat_ts, chat_key, event_id)
+            if known is None:
+                raise
+            return known
         self.presenter.show_for_approval(inquiry_id)
+        if note is not None:
+            self.followups.carry_out_now(note)
         return draft_id
 
-    def revise_draft(self, inquiry_id: int, author: str, text: str, *, chat_ts: str) -> int | None:
+    def revise_draft(self, inquiry_id: int, author: str, text: str, *, chat_ts: str,
+                     chat_key: str | None = None, event_id: str | None = None) -> int | None:
         """A specialist edited the thread message that is the newest draft: the edited text is
         what officers now decide on, unless the answer is already on its way (refused, so the
         editor is told). An edit of an older draft or of any other message changes nothing."""
         if not text.strip():
             raise InvalidTransition("an empty draft cannot be approved")
-        with self.ctx.store.session() as session:
-            newest = self.presenter.latest_draft(session, inquiry_id)
-            if newest is None or newest.chat_ts != chat_ts or newest.text == text.strip():
-                return None  # not the draft in play, or Slack redelivered the edit
-            draft_id = self._store_draft(session, inquiry_id, author, text, "thread_edit", chat_ts)
+        try:
+            with self.ctx.store.session() as session:
+                newest = self.presenter.latest_draft(session, inquiry_id)
+                if newest is None or newest.chat_ts != chat_ts or newest.text == text.strip():
+                    return None  # not the draft in play, or Slack redelivered the edit
+                if self._draft_from(session, inquiry_id, None, chat_key, event_id) is not None:
+                    return None
+                draft_id = self._store_draft(session, inquiry_id, author, text, "thread_edit", chat_ts,
+                                             chat_key=chat_key, event_id=event_id)
+        except IntegrityError:
+            return None  # the same edit, delivered twice at once: the other delivery stored it
         self.presenter.show_for_approval(inquiry_id)
         return draft_id
 
+    def withdraw_draft(self, inquiry_id: int, actor: str, chat_ts: str) -> bool:
+        """The thread message a draft came from was deleted in Slack: every draft made from it
+        is withdrawn, and if one was in play the inquiry waits for a new draft, its approval
+        request is redrawn without buttons, and approving it is refused. Says whether a draft
+        was withdrawn (a redelivered deletion withdraws nothing more)."""
+        with self.ctx.store.session() as session:
+            newest = self.presenter.latest_draft(session, inquiry_id)
+            drafts = session.exec(select(Draft).where(
+                Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts,
+                col(Draft.withdrawn_at).is_(None))).all()
+            if not drafts:
+                return False
+            for draft in drafts:
+                draft.withdrawn_at = self.ctx.now()
+                session.add(draft)
+            in_play = newest is not None and newest.chat_ts == chat_ts
+            inquiry = self.ctx.load(session, inquiry_id)
+            if in_play and inquiry.state is InquiryState.DRAFTED:
+                self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.POSTED)
+            self.ctx.record(session, "withdrawn", actor=actor, inquiry_id=inquiry_id,
+                            draft_ids=[d.id for d in drafts])
+            self.ctx.owe_redraw(session, inquiry_id)
+            ref = self.presenter.department_ref(inquiry)
+            note = (self.ctx.owe_note(session, ref.channel, texts.draft_withdrawn(texts.person(actor)),
+                                      inquiry_id=inquiry_id, thread_ts=ref.ts)
+                    if in_play and ref is not None else None)
+        self.presenter.refresh(inquiry_id)
+        if note is not None:
+            self.followups.carry_out_now(note)
+        return True
+
+    def _files_note(self, session: Session, inquiry_id: int) -> int | None:
+        """The thread note that files in a draft are not sent to the citizen."""
+        ref = self.presenter.department_ref(self.ctx.load(session, inquiry_id))
+        if ref is None:
+            return None
+        return self.ctx.owe_note(session, ref.channel, texts.files_not_sent(),
+                                 inquiry_id=inquiry_id, thread_ts=ref.ts)
+
     def _store_draft(self, session: Session, inquiry_id: int, author: str, text: str, source: str,
-                     chat_ts: str | None) -> int:
+                     chat_ts: str | None, *, chat_key: str | None = None, event_id: str | None = None) -> int:
         """The newest draft, with its audit event and the approval nudge it starts."""
         self.ctx.transition(session, inquiry_id, DRAFTABLE, InquiryState.DRAFTED)
         draft = Draft(
             inquiry_id=inquiry_id, author=author, text=text.strip(), source=source,
-            chat_ts=chat_ts, created_at=self.ctx.now(),
+            chat_ts=chat_ts, chat_key=chat_key, event_id=event_id, created_at=self.ctx.now(),
         )
         session.add(draft)
         session.flush()
@@ -90,9 +154,19 @@ class Decisions:
         return draft.id or 0
 
     @staticmethod
-    def _draft_from(session: Session, inquiry_id: int, chat_ts: str) -> int | None:
-        return session.exec(select(Draft.id).where(
-            Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts)).first()
+    def _draft_from(session: Session, inquiry_id: int, chat_ts: str | None, chat_key: str | None,
+                    event_id: str | None) -> int | None:
+        """The draft already made from this thread message (by its ts, when it is not an edit),
+        this message version or this delivery, if any."""
+        found = []
+        if chat_ts is not None:
+            found.append(session.exec(select(Draft.id).where(
+                Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts)).first())
+        if chat_key is not None:
+            found.append(session.exec(select(Draft.id).where(col(Draft.chat_key) == chat_key)).first())
+        if event_id is not None:
+            found.append(session.exec(select(Draft.id).where(col(Draft.event_id) == event_id)).first())
+        return next((draft_id for draft_id in found if draft_id is not None), None)
 
     def request_missing_approvals(self, older_than: timedelta = timedelta(minutes=1)) -> int:
         """Drafts whose approval request never reached chat (the bot died in between, or Slack
@@ -116,16 +190,32 @@ class Decisions:
             shown += 1
         return shown
 
-    def approve(self, inquiry_id: int, actor: str, edited_text: str | None = None) -> None:
-        """Approve the newest draft (or an edited text) and send it to the citizen once."""
-        with self.ctx.store.session() as session:
-            self.ctx.require_officer(session, actor, "approve", inquiry_id)
-            draft = self.presenter.latest_draft(session, inquiry_id)
-            text = (edited_text if edited_text is not None else (draft.text if draft else "")).strip()
-            if not text:
-                raise InvalidTransition("there is no draft to approve")
-            self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.SENDING)
-            reply_id = self._queue_reply(session, inquiry_id, actor, text, draft, edited_text is not None)
+    def approve(self, inquiry_id: int, actor: str, edited_text: str | None = None,
+                draft_id: int | None = None) -> None:
+        """Approve the newest draft (or an edited text) and send it to the citizen once.
+
+        `draft_id` is the draft the officer saw (carried by the button or the edit form): if a
+        specialist replaced, edited or deleted it since, nothing is sent, the approval request
+        is redrawn with the draft now in play and the officer is told to look again."""
+        try:
+            with self.ctx.store.session() as session:
+                self.ctx.require_officer(session, actor, "approve", inquiry_id)
+                draft = self.presenter.latest_draft(session, inquiry_id)
+                if draft_id is not None and (draft is None or draft.id != draft_id):
+                    raise DraftChanged(f"draft {draft_id} of inquiry {inquiry_id} is no longer in play")
+                text = (edited_text if edited_text is not None else (draft.text if draft else "")).strip()
+                if not text:
+                    raise InvalidTransition("there is no draft to approve")
+                self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.SENDING)
+                # The transition holds the inquiry's row: an edit that committed before it is
+                # visible now, and one that did not will find the inquiry already sending.
+                current = self.presenter.latest_draft(session, inquiry_id)
+                if (current.id if current else None) != (draft.id if draft else None):
+                    raise DraftChanged(f"inquiry {inquiry_id} got a new draft while it was approved")
+                reply_id = self._queue_reply(session, inquiry_id, actor, text, draft, edited_text is not None)
+        except DraftChanged:
+            self.presenter.refresh(inquiry_id)
+            raise
         self.presenter.refresh(inquiry_id)
         self.delivery.send(reply_id)
 

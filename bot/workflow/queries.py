@@ -7,7 +7,9 @@ import re
 from sqlmodel import col, select
 
 from bot.chat.base import InquiryView
+from bot.errors import MembershipUnknown
 from bot.models import OPEN_STATES, Draft, Inquiry
+from bot.officers import Officers
 from bot.workflow.context import WorkflowContext
 from bot.workflow.views import card_view
 
@@ -57,4 +59,14 @@ class Queries:
         return fill(self.ctx.setup.greeting), fill(self.ctx.setup.signoff)
 
     def is_officer(self, user: str) -> bool:
-        return self.ctx.is_officer(user)
+        """Whether `user` may see everything; a membership Slack cannot tell now counts as no."""
+        try:
+            return self.ctx.is_officer(user)
+        except MembershipUnknown:
+            return False
+
+    def officer_known(self, user: str) -> bool | None:
+        """The officer answer without calling Slack, for checks that must answer at once
+        (a form submission is answered within Slack's 3 seconds); None when unknown."""
+        check = self.ctx.is_officer
+        return check.known(user) if isinstance(check, Officers) else None

@@ -24,7 +24,8 @@ APPROVAL_ACTIONS = {
 
 def latest_draft(session: Session, inquiry_id: int) -> Draft | None:
     return session.exec(
-        select(Draft).where(Draft.inquiry_id == inquiry_id).order_by(col(Draft.id).desc())
+        select(Draft).where(Draft.inquiry_id == inquiry_id, col(Draft.withdrawn_at).is_(None))
+        .order_by(col(Draft.id).desc())
     ).first()
 
 
@@ -119,7 +120,8 @@ def card_views(ctx: WorkflowContext, session: Session, inquiries: Sequence[Inqui
     and one for all their events: a burst of new inquiries is posted in batches."""
     ids = [inquiry.id or 0 for inquiry in inquiries]
     drafts: dict[int, Draft] = {}
-    for draft in session.exec(select(Draft).where(col(Draft.inquiry_id).in_(ids)).order_by(col(Draft.id))):
+    for draft in session.exec(select(Draft).where(col(Draft.inquiry_id).in_(ids), col(Draft.withdrawn_at).is_(None))
+                              .order_by(col(Draft.id))):
         drafts[draft.inquiry_id] = draft
     events: dict[int, list[Event]] = {}
     for event in session.exec(select(Event).where(col(Event.inquiry_id).in_(ids),
@@ -154,6 +156,7 @@ def _view(ctx: WorkflowContext, inquiry: Inquiry, draft: Draft | None, history: 
         reply_permalink=_reply_link(history, inquiry),
         draft_text=draft.text if draft else None,
         draft_author=draft.author if draft else None,
+        draft_id=draft.id if draft else None,
         actions=actions,
         route_choices=tuple(ctx.rules.route_choices()),
         crisis_plan_url=ctx.setup.crisis_plan_url if inquiry.urgent else None,
