@@ -63,9 +63,8 @@ def resolve_front_end(spec: str) -> Callable[..., Any]:
 
 
 def officer_check(setup: ChatSetup, group_members: Callable[[str], frozenset[str]]) -> Officers:
-    """Named officers, then the officer group, whose membership is remembered briefly and
-    survives Slack throttling (see `bot.officers`); raises `MembershipUnknown` only when the
-    group could never be read."""
+    """Named officers, then the officer group, asked afresh for each decision; its last answer
+    is remembered and survives Slack throttling (see `bot.officers`)."""
     group = OfficerGroup(setup.officer_group, group_members) if setup.officer_group else None
     return Officers(frozenset(setup.officers), group)
 

@@ -2,7 +2,8 @@
 
 Point slack_sdk's `WebClient(base_url=fake.base_url)` at it. It answers like Slack: HTTP
 200 with `{"ok": false, "error": ...}` for failures, 429 with `Retry-After` when throttling,
-JSON or form bodies alike. Tests arrange the world (`add_channel`, `add_user`,
+JSON or form bodies alike, with each method's scope checked against slack_manifest.yaml and
+its rate-limit tier enforced (`bot.sandbox.slack_limits`). Tests arrange the world (`add_channel`, `add_user`,
 `add_usergroup`), inject failures (`fail_next`, `limit_posts_per_channel`) and then read
 what people would see (`history`, `thread`, `ephemerals`, `views`). Imports nothing from bot.
 """
@@ -17,9 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 from bot.sandbox.slack_http import Transport, failure_answer, handler_for
+from bot.sandbox.slack_limits import TierBuckets, manifest_scopes, missing_scope, needed_scopes
 from bot.sandbox.slack_workspace import (
     APP_ID,
     BOT_ID,
@@ -52,10 +54,17 @@ class FakeSlack:
     """One workspace behind a `ThreadingHTTPServer` on 127.0.0.1, port chosen by the OS."""
 
     def __init__(self, *, bot_token: str = "xoxb-test", clock: Callable[[], float] = time.time,
-                 team_id: str = "T1") -> None:
+                 team_id: str = "T1", scopes: frozenset[str] | None | Literal["manifest"] = "manifest",
+                 rate_tiers: bool = True) -> None:
+        """`scopes` are the bot scopes the token was granted: by default those
+        slack_manifest.yaml asks for, so a call the manifest does not allow fails with
+        `missing_scope` as it would after installing the app; None grants everything.
+        `rate_tiers` throttles each method to its documented tier (see `slack_limits`)."""
         self.bot_token = bot_token
         self.clock = clock
         self.team_id = team_id
+        self.scopes = manifest_scopes() if scopes == "manifest" else scopes
+        self.rate_tiers = rate_tiers
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self.reset()
@@ -96,6 +105,7 @@ class FakeSlack:
             self._post_interval: float | None = None
             self._post_burst = 1.0
             self._post_tokens: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+            self._tiers = TierBuckets()
             self.add_user(BOT_USER, "borgerbot", is_bot=True)
 
     # --- arranging the world ---------------------------------------------------------------
@@ -121,17 +131,27 @@ class FakeSlack:
         with self._lock:
             self.workspace.usergroups[group_id] = list(members)
 
-    def say(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Args:
-        """A person writes in Slack; returns the stored message, the body of its `message` event."""
+    def say(self, channel: str, user: str, text: str, thread_ts: str | None = None, *,
+            broadcast: bool = False, files: tuple[str, ...] = ()) -> Args:
+        """A person writes in Slack; returns the stored message, the body of its `message` event.
+        `broadcast` is a thread reply with "Also send to channel" (subtype `thread_broadcast`),
+        `files` names files attached to it (subtype `file_share`)."""
+        with self._lock:
+            found = self.workspace.channel({"channel": channel}, member=user, by_name=True)
+            return self.workspace.add_human_message(found, user, text, thread_ts, broadcast=broadcast,
+                                                    files=files) | {"channel": found.id}
+
+    def delete(self, channel: str, ts: str, user: str) -> Args:
+        """A person deletes their message in Slack; returns the event Slack sends for it
+        (`message_deleted`, or `message_changed` to a tombstone for a parent with replies)."""
         with self._lock:
             found = self.workspace.channel({"channel": channel}, member=user)
-            return self.workspace.add_human_message(found, user, text, thread_ts) | {
-                "channel": found.id}
+            return self.workspace.delete_human_message(found, ts, user)
 
     def edit(self, channel: str, ts: str, user: str, text: str) -> Args:
         """A person edits their message in Slack; returns the body of the `message_changed` event."""
         with self._lock:
-            found = self.workspace.channel({"channel": channel}, member=user)
+            found = self.workspace.channel({"channel": channel}, member=user, by_name=True)
             return self.workspace.edit_human_message(found, ts, user, text)
 
     def new_trigger_id(self) -> str:
@@ -238,6 +258,9 @@ class FakeSlack:
         with self._lock:
             args = {k: v for k, v in args.items() if k not in ("token", "team_id")}
             self.calls.append(Call(method, copy.deepcopy(args), self.clock()))
+            refused = self._scope_refusal(method, args) if token == self.bot_token else None
+            if refused is not None:
+                return 200, refused, {}
             try:
                 body = self._dispatch(method, args, token)
             except SlackFailure as failure:
@@ -250,6 +273,8 @@ class FakeSlack:
         if token != self.bot_token:
             raise SlackFailure("invalid_auth")
         self._raise_injected(method)
+        if self.rate_tiers:
+            self._tiers.take(method, self.clock())
         if method == "auth.test":
             return {"url": "https://fake.slack.local/", "team": "Fake Kommune", "user": "borgerbot",
                     "team_id": self.team_id, "user_id": BOT_USER, "bot_id": BOT_ID,
@@ -261,6 +286,15 @@ class FakeSlack:
             self._throttle_posts(str(args.get("channel", "")))
         result: Args = handler(args)
         return result
+
+    def _scope_refusal(self, method: str, args: Args) -> Args | None:
+        """`missing_scope` when the granted scopes do not cover the call."""
+        if self.scopes is None:
+            return None
+        ref = str(args.get("channel") or "").lstrip("#")
+        channel = self.workspace.channels.get(ref) or next(
+            (c for c in self.workspace.channels.values() if c.name == ref), None)
+        return missing_scope(self.scopes, needed_scopes(method, args, channel.private if channel else None))
 
     def _raise_injected(self, method: str) -> None:
         queue = self._injected.get(method)

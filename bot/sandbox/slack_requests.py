@@ -56,7 +56,7 @@ class SlackRequests:
         return SignedRequest(body, headers)
 
     def event(self, event: Mapping[str, Any], *, event_id: str | None = None,
-              retry_num: int | None = None) -> SignedRequest:
+              retry_num: int | None = None, retry_reason: str = "http_timeout") -> SignedRequest:
         """An Events API callback; a `retry_num` marks it as Slack's redelivery."""
         envelope = {"token": "legacy", "team_id": self.team_id, "api_app_id": self.app_id,
                     "type": "event_callback", "event_id": event_id or f"Ev{next(self._ids):08d}",
@@ -64,7 +64,7 @@ class SlackRequests:
                     "authorizations": [{"team_id": self.team_id, "user_id": BOT_USER,
                                         "is_bot": True, "is_enterprise_install": False}],
                     "is_ext_shared_channel": False}
-        extra = ({"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": "http_timeout"}
+        extra = ({"x-slack-retry-num": str(retry_num), "x-slack-retry-reason": retry_reason}
                  if retry_num is not None else None)
         return self.sign(json.dumps(envelope), JSON_TYPE, extra=extra)
 
@@ -72,6 +72,19 @@ class SlackRequests:
         """The `message` event for a message as `FakeSlack.say` (or `FakeSlack.edit`) returns it."""
         event = {"channel_type": "channel", "event_ts": message["ts"], **message}
         return self.event(event)
+
+    def deliveries(self, message: Mapping[str, Any], retries: int,
+                   reason: str = "http_timeout") -> list[SignedRequest]:
+        """A `message` event and `retries` redeliveries of it, as Slack sends them when it did
+        not see an acknowledgement in time: the same envelope and `event_id`, with
+        `X-Slack-Retry-Num` 1, 2, 3 and `X-Slack-Retry-Reason` (`http_timeout`,
+        `http_error`, `too_many_redirects`, `ssl_error`, `connection_failed`, `unknown_error`;
+        docs.slack.dev/apis/events-api/#retries). Slack retries up to three times; it can
+        deliver a retry while the first delivery is still being processed."""
+        event = {"channel_type": "channel", "event_ts": message["ts"], **message}
+        event_id = f"Ev{next(self._ids):08d}"
+        return [self.event(event, event_id=event_id, retry_num=number or None, retry_reason=reason)
+                for number in range(retries + 1)]
 
     def _interactive(self, payload: Mapping[str, Any]) -> SignedRequest:
         return self.sign("payload=" + quote(json.dumps(payload)), FORM_TYPE)
@@ -82,9 +95,13 @@ class SlackRequests:
     def block_action(self, *, user: str, action: Mapping[str, Any], message: Mapping[str, Any],
                      channel: str, trigger_id: str, response_url: str) -> SignedRequest:
         """A click on an element of a bot message (`message` as the fake stores it).
-        `action` holds at least `action_id`, plus `value` or `selected_option`."""
+        `action` holds at least `action_id`, plus `value` or `selected_option`. A button's
+        `value` is the one drawn in the message, whatever `action` says: Slack sends back
+        what the app put in the button (docs.slack.dev/reference/block-kit/block-elements/
+        button-element)."""
         element = {"block_id": _block_of(message, action["action_id"]),
-                   "action_ts": f"{self.clock():.6f}", "type": "button", **action}
+                   "action_ts": f"{self.clock():.6f}", "type": "button", **action,
+                   **_value_of(message, action["action_id"])}
         payload: dict[str, Any] = {"type": "block_actions", "api_app_id": self.app_id, "token": "legacy",
                    "trigger_id": trigger_id, "user": self._user(user),
                    "team": {"id": self.team_id, "domain": "fake"}, "enterprise": None,
@@ -123,3 +140,12 @@ def _block_of(message: Mapping[str, Any], action_id: str) -> str:
         if any(e.get("action_id") == action_id for e in block.get("elements", [])):
             return str(block.get("block_id", ""))
     return ""
+
+
+def _value_of(message: Mapping[str, Any], action_id: str) -> dict[str, str]:
+    """`{"value": ...}` of the button `action_id` as the message draws it, if it is there."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id and "value" in element:
+                return {"value": str(element["value"])}
+    return {}

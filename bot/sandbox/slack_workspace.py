@@ -96,10 +96,15 @@ class Workspace:
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
 
-    def channel(self, args: Args, *, member: str = BOT_USER) -> Channel:
-        ref = _required(args, "channel", "channel_not_found").lstrip("#")
-        found = self.channels.get(ref) or next(
-            (c for c in self.channels.values() if c.name == ref), None)
+    def channel(self, args: Args, *, member: str = BOT_USER, by_name: bool = False) -> Channel:
+        """The channel named by `args["channel"]`. Only `chat.postMessage` and
+        `chat.postEphemeral` take a `#name` as well as an id ("an encoded ID, or a name",
+        docs.slack.dev/reference/methods/chat.postMessage); every other method wants the
+        id and answers `channel_not_found`. A user id is not a channel: `channel_not_found`."""
+        ref = _required(args, "channel", "channel_not_found")
+        found = self.channels.get(ref)
+        if found is None and by_name:
+            found = next((c for c in self.channels.values() if c.name == ref.lstrip("#")), None)
         if found is None or (found.private and member not in found.members):
             raise SlackFailure("channel_not_found")
         if member not in found.members:
@@ -131,7 +136,7 @@ class Workspace:
     # --- chat.* --------------------------------------------------------------------------
 
     def chat_postMessage(self, args: Args) -> Args:
-        channel = self.channel(args)
+        channel = self.channel(args, by_name=True)
         if channel.archived:
             raise SlackFailure("is_archived")
         blocks = self.blocks_of(args)
@@ -151,14 +156,46 @@ class Workspace:
         self.versions[(channel.id, ts)] = [copy.deepcopy(message)]
         return {"channel": channel.id, "ts": ts, "message": copy.deepcopy(message)}
 
-    def add_human_message(self, channel: Channel, user: str, text: str,
-                          thread_ts: str | None) -> dict[str, Any]:
+    def add_human_message(self, channel: Channel, user: str, text: str, thread_ts: str | None, *,
+                          broadcast: bool = False, files: tuple[str, ...] = ()) -> dict[str, Any]:
+        """`broadcast`: "Also send to channel", subtype `thread_broadcast` with a `root`
+        describing the parent (docs.slack.dev/reference/events/message/thread_broadcast);
+        `files`: subtype `file_share` with `files` and `upload` (docs.slack.dev/reference/
+        events/message/file_share)."""
         ts = self.next_ts()
-        message = {"type": "message", "user": user, "text": text, "ts": ts, "team": self.team_id}
+        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts,
+                                   "team": self.team_id}
         if thread_ts:
             self._attach_to_thread(channel, message, thread_ts)
+        if broadcast and thread_ts:
+            message["subtype"] = "thread_broadcast"
+            message["root"] = copy.deepcopy(channel.messages[message["thread_ts"]])
+        if files:
+            message.update(subtype="file_share", upload=True, display_as_bot=False, files=[
+                {"id": self.new_id("F"), "name": name, "title": name, "user": user,
+                 "mode": "hosted", "url_private": f"https://files.fake.slack.local/{name}"}
+                for name in files])
         channel.messages[ts] = message
         return copy.deepcopy(message)
+
+    def delete_human_message(self, channel: Channel, ts: str, user: str) -> dict[str, Any]:
+        """A person deletes their own message. Slack sends `message_deleted` with `deleted_ts`
+        and `previous_message` (docs.slack.dev/reference/events/message/message_deleted); a
+        thread parent that has replies is kept as a `tombstone` ("This message was deleted.")
+        announced by `message_changed` (seen from Slack; the reference is silent)."""
+        message = self.message(channel, ts)
+        if message.get("user") != user:
+            raise SlackFailure("cant_delete_message")
+        previous, event_ts = copy.deepcopy(message), self.next_ts()
+        if message.get("reply_count"):
+            message.update(subtype="tombstone", text="This message was deleted.", hidden=True)
+            message.pop("files", None)
+            return {"type": "message", "subtype": "message_changed", "hidden": True,
+                    "channel": channel.id, "ts": event_ts, "event_ts": event_ts,
+                    "message": copy.deepcopy(message), "previous_message": previous}
+        del channel.messages[ts]
+        return {"type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel.id,
+                "ts": event_ts, "event_ts": event_ts, "deleted_ts": ts, "previous_message": previous}
 
     def edit_human_message(self, channel: Channel, ts: str, user: str, text: str) -> dict[str, Any]:
         """A person edits their own message; returns the `message_changed` event Slack sends."""
@@ -204,7 +241,7 @@ class Workspace:
                 "message": copy.deepcopy(message)}
 
     def chat_postEphemeral(self, args: Args) -> Args:
-        channel = self.channel(args)
+        channel = self.channel(args, by_name=True)
         user = _required(args, "user", "user_not_found")
         if user not in channel.members:
             raise SlackFailure("user_not_in_channel")
