@@ -63,7 +63,7 @@ class FakeSlack:
         self.bot_token = bot_token
         self.clock = clock
         self.team_id = team_id
-        self.scopes = manifest_scopes() if scopes == "manifest" else scopes
+        self._granted = manifest_scopes() if scopes == "manifest" else scopes
         self.rate_tiers = rate_tiers
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -106,6 +106,7 @@ class FakeSlack:
             self._post_burst = 1.0
             self._post_tokens: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
             self._tiers = TierBuckets()
+            self.scopes: frozenset[str] | None = self._granted
             self.add_user(BOT_USER, "borgerbot", is_bot=True)
 
     # --- arranging the world ---------------------------------------------------------------
