@@ -194,3 +194,13 @@ def test_a_draft_replaced_by_a_tombstone_is_withdrawn(world: SandboxWorld) -> No
                  "previous_message": draft}
     world.dispatch(world.requests.event(tombstone | {"event_ts": "1.0", "channel_type": "channel"}))
     assert world.inquiry(inquiry.id or 0).state is InquiryState.POSTED
+
+
+def test_deleting_a_draft_after_it_was_sent_changes_nothing(world: SandboxWorld) -> None:
+    inquiry = drafted(world)
+    world.click(OFFICER, inquiry.id or 0, "approve", on="approval")
+    channel, ts = world.message_of(inquiry.id or 0)
+    [draft] = [m for m in world.slack.thread(channel, ts) if m.get("user") == SPECIALIST]
+    world.dispatch(world.requests.message_event(world.slack.delete(channel, draft["ts"], SPECIALIST)))
+    assert world.inquiry(inquiry.id or 0).state is InquiryState.ANSWERED
+    assert events(world, "withdrawn") == []

@@ -194,6 +194,9 @@ class Workspace:
                     "channel": channel.id, "ts": event_ts, "event_ts": event_ts,
                     "message": copy.deepcopy(message), "previous_message": previous}
         del channel.messages[ts]
+        root = channel.messages.get(str(message.get("thread_ts", ts)))
+        if root is not None and root["ts"] != ts:
+            root["reply_count"] -= 1
         return {"type": "message", "subtype": "message_deleted", "hidden": True, "channel": channel.id,
                 "ts": event_ts, "event_ts": event_ts, "deleted_ts": ts, "previous_message": previous}
 

@@ -103,9 +103,13 @@ class Decisions:
     def withdraw_draft(self, inquiry_id: int, actor: str, chat_ts: str) -> bool:
         """The thread message a draft came from was deleted in Slack: every draft made from it
         is withdrawn, and if one was in play the inquiry waits for a new draft, its approval
-        request is redrawn without buttons, and approving it is refused. Says whether a draft
-        was withdrawn (a redelivered deletion withdraws nothing more)."""
+        request is redrawn without buttons, and approving it is refused. Once the answer is
+        approved the deletion changes nothing. Says whether a draft was withdrawn (a
+        redelivered deletion withdraws nothing more)."""
         with self.ctx.store.session() as session:
+            inquiry = self.ctx.load(session, inquiry_id)
+            if inquiry.state not in DRAFTABLE:
+                return False  # already approved or closed: what was sent stays on record
             newest = self.presenter.latest_draft(session, inquiry_id)
             drafts = session.exec(select(Draft).where(
                 Draft.inquiry_id == inquiry_id, col(Draft.chat_ts) == chat_ts,
@@ -116,7 +120,6 @@ class Decisions:
                 draft.withdrawn_at = self.ctx.now()
                 session.add(draft)
             in_play = newest is not None and newest.chat_ts == chat_ts
-            inquiry = self.ctx.load(session, inquiry_id)
             if in_play and inquiry.state is InquiryState.DRAFTED:
                 self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.POSTED)
             self.ctx.record(session, "withdrawn", actor=actor, inquiry_id=inquiry_id,
