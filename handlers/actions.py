@@ -50,6 +50,13 @@ def register(app: App, workflow: Workflow) -> None:
         """Open `view` remembering where the click came from, so a later refusal reaches the person."""
         client.views_open(trigger_id=body["trigger_id"], view=origin.remember(view, _channel(body), draft_id))
 
+    def may_open(inquiry_id: int, user: str, action: str) -> None:
+        """A form opens at once for someone already known to be an officer: the trigger id
+        dies 3 s after the click (docs.slack.dev/reference/methods/views.open), so a slow
+        group lookup must not stand in front of it. Submitting the form checks afresh."""
+        if workflow.queries.officer_known(user) is not True:
+            workflow.decisions.ensure_officer(inquiry_id, user, action)
+
     def officer_modal(action: str, build: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
         """Open a modal only for the communication unit; others get the polite refusal now."""
 
@@ -57,7 +64,7 @@ def register(app: App, workflow: Workflow) -> None:
             ack()
 
             def work() -> None:
-                workflow.decisions.ensure_officer(_inquiry_id(body), _user(body), action)
+                may_open(_inquiry_id(body), _user(body), action)
                 open_modal(client, body, build(_inquiry_id(body)))
 
             guarded(work, client, body)
@@ -74,7 +81,7 @@ def register(app: App, workflow: Workflow) -> None:
             def work() -> None:
                 inquiry_id = _inquiry_id(body)
                 if direct:
-                    workflow.decisions.ensure_officer(inquiry_id, _user(body), "answer_direct")
+                    may_open(inquiry_id, _user(body), "answer_direct")
                 greeting, sign_off = workflow.queries.salutation(inquiry_id, _writer_name(client, _user(body)))
                 view = slack_blocks.draft_modal(
                     workflow.queries.view(inquiry_id), greeting=greeting, sign_off=sign_off, direct=direct
@@ -91,7 +98,7 @@ def register(app: App, workflow: Workflow) -> None:
 
         def work() -> None:
             inquiry_id = _inquiry_id(body)
-            workflow.decisions.ensure_officer(inquiry_id, _user(body), "edit")
+            may_open(inquiry_id, _user(body), "edit")
             view = workflow.queries.view(inquiry_id, approval=True)
             open_modal(client, body, slack_blocks.edit_modal(view), view.draft_id)
 

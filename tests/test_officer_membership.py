@@ -130,3 +130,15 @@ def test_an_officer_is_asked_to_try_again_when_slack_cannot_say_who_is_in_the_un
     assert eventually(lambda: bool(world.slack.ephemerals))
     assert [e["text"] for e in world.slack.ephemerals] == [texts.refusal_try_again_soon()]
     assert world.inquiry(inquiry.id or 0).state is InquiryState.DRAFTED
+
+
+def test_a_form_opens_for_a_known_officer_while_the_group_lookup_is_slow(group_world: SandboxWorld) -> None:
+    """The click's trigger id lives 3 seconds; a lookup taking longer must not stand before it."""
+    world = group_world
+    inquiry = drafted_async(world)
+    world.click(OFFICER, inquiry.id or 0, "reject", on="approval")  # the membership is now known
+    assert eventually(lambda: any(v["callback_id"] == "reject_modal" for v in world.slack.views.values()))
+    world.slack.delay_next("usergroups.users.list", 3.5)
+    world.click(OFFICER, inquiry.id or 0, "edit", on="approval")
+    assert eventually(lambda: any(v["callback_id"] == "edit_modal" for v in world.slack.views.values()))
+    assert world.slack.ephemerals == []
