@@ -80,6 +80,8 @@ def _inline(elements: Iterable[Mapping[str, Any]], name_of: NameOf) -> str:
 
 def _element(element: Mapping[str, Any], name_of: NameOf) -> str:
     kind = element.get("type")
+    if kind == "rich_text_section":  # a quote may hold sections rather than bare elements
+        return _inline(element.get("elements") or [], name_of)
     if kind == "text":
         return str(element.get("text") or "")  # literal; its `style` (bold, code…) is dropped
     if kind == "link":
