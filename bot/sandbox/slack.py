@@ -122,7 +122,9 @@ class FakeSlack:
             self.workspace.usergroups[group_id] = list(members)
 
     def say(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Args:
-        """A person writes in Slack; returns the stored message, the body of its `message` event."""
+        """A person types `text` in Slack; returns the stored message, the body of its `message`
+        event: escaped and wrapped mrkdwn `text` plus a rich_text block, as a Slack client
+        sends it (slack_composer lists what counts as a link, mention or emoji)."""
         with self._lock:
             found = self.workspace.channel({"channel": channel}, member=user)
             return self.workspace.add_human_message(found, user, text, thread_ts) | {
