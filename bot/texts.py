@@ -444,3 +444,21 @@ def files_not_sent() -> str:
 
 def draft_withdrawn(who: str) -> str:
     return f"🗑️ {who} slettede udkastet i Slack. Det er trukket tilbage og kan ikke godkendes."
+
+
+# --- Slack drafts that cannot reach a citizen as written (bot.chat.slack_text) -------------
+
+def draft_has_internal_mention(shown: str) -> str:
+    """A channel, group or @here/@channel mention in a draft: meaningless to a citizen."""
+    return (f"Dit udkast blev ikke sendt til godkendelse: det nævner {shown}, som kun giver mening i "
+            "Slack. Skriv det om uden omtalen, så borgeren kan læse det.")
+
+
+def draft_has_unknown_person() -> str:
+    return ("Dit udkast blev ikke sendt til godkendelse: det nævner en person, hvis navn borgerbot "
+            "ikke kan slå op i Slack. Skriv navnet som almindelig tekst i stedet for en @-omtale.")
+
+
+def draft_has_custom_emoji(name: str) -> str:
+    return (f"Dit udkast blev ikke sendt til godkendelse: emojien :{name}: findes kun i jeres "
+            "Slack, og borgeren kan ikke se den. Fjern den eller brug en almindelig emoji.")

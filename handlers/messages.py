@@ -14,6 +14,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import texts
+from bot.chat import slack_text
+from bot.errors import ChatError
 from bot.workflow import Workflow
 from handlers.errors import guarded, tell_user
 
@@ -67,6 +69,24 @@ def chat_key(channel: str, message: dict[str, Any]) -> str:
     return f"{channel}:{message['ts']}" + (f":{edited}" if edited else "")
 
 
+def draft_text(workflow: Workflow, message: dict[str, Any], client: WebClient,
+               body: dict[str, Any]) -> str | None:
+    """The plain text the citizen would get; None (the writer told why) when it holds a mention
+    only Slack can show. Converted once, here, so approval shows exactly what is sent."""
+
+    def name_of(user: str) -> str | None:
+        try:
+            return workflow.ctx.chat.display_name(user)
+        except ChatError:
+            return None  # refused with a note: the specialist can post again in a moment
+
+    try:
+        return slack_text.citizen_text(message, name_of)
+    except slack_text.NotForCitizens as refusal:
+        tell_user(client, body, refusal.note)
+        return None
+
+
 def register(app: App, workflow: Workflow) -> None:
     @app.event("message")
     def on_message(event: dict[str, Any], client: WebClient, body: dict[str, Any]) -> None:
@@ -87,11 +107,14 @@ def register(app: App, workflow: Workflow) -> None:
         if inquiry_id is None:
             return
         body = {**body, "channel": {"id": channel}, "user": {"id": message["user"]}}
-        decisions, user, text, ts = workflow.decisions, message["user"], message.get("text", ""), message["ts"]
         key, files = chat_key(channel, message), bool(message.get("files"))
+        text = draft_text(workflow, message, client, body)
+        if text is None:
+            return
         if files and not text.strip():
             tell_user(client, body, texts.files_not_sent())  # only files: nothing to draft
             return
+        decisions, user, ts = workflow.decisions, message["user"], message["ts"]
         if edited is None:
             guarded(lambda: decisions.add_draft(inquiry_id, user, text, source="thread", chat_ts=ts,
                                                 chat_key=key, event_id=event_id, with_files=files),

@@ -240,3 +240,8 @@ def test_slack_accepts_every_card_whatever_the_citizen_wrote(
     chat.post_inquiry("C1", view)
     chat.post_approval("C1", view)
     assert len(slack_server.history("C1")) == 2
+
+
+def test_a_person_slack_does_not_know_has_no_name(fake: FakeSlack, slack_clock: FakeClock) -> None:
+    """users.info answers `user_not_found`; a draft mentioning them is refused, never sent with an id."""
+    assert gateway(fake, slack_clock).display_name("U0NOBODY") is None

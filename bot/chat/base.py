@@ -82,3 +82,7 @@ class ChatGateway(Protocol):
 
     def permalink(self, ref: ChatRef) -> str:
         """A link people can click to reach the message (escalations, urgent alerts)."""
+
+    def display_name(self, user: str) -> str | None:
+        """The name chat shows for a person (a mention in a draft becomes it for the citizen);
+        None when chat knows no such person."""

@@ -146,12 +146,19 @@ class SlackGateway:
         response = self._call(self._client.usergroups_users_list, usergroup=usergroup)
         return frozenset(response["users"])
 
-    def display_name(self, user: str) -> str:
-        """The name colleagues know a person by (for sign-offs and timelines)."""
-        profile = self._call(self._client.users_info, user=user)["user"]
-        details = profile.get("profile", {})
-        return str(details.get("display_name") or details.get("real_name")
-                   or profile.get("real_name") or profile.get("name") or user)
+    def display_name(self, user: str) -> str | None:
+        """The name colleagues know a person by (users.info, scope users:read); a mention in a
+        draft becomes this name for the citizen. None when Slack knows no such person."""
+        try:
+            profile = self._call(self._client.users_info, user=user)["user"]
+        except SlackCallFailed as exc:
+            if exc.code in ("user_not_found", "user_not_visible"):
+                return None
+            raise
+        details = profile.get("profile") or {}
+        name = (details.get("display_name") or details.get("real_name")
+                or profile.get("real_name") or profile.get("name"))
+        return str(name) if name else None
 
     @staticmethod
     def _plain(text: str) -> dict[str, Any]:

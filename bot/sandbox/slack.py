@@ -134,9 +134,11 @@ class FakeSlack:
 
     def say(self, channel: str, user: str, text: str, thread_ts: str | None = None, *,
             broadcast: bool = False, files: tuple[str, ...] = ()) -> Args:
-        """A person writes in Slack; returns the stored message, the body of its `message` event.
-        `broadcast` is a thread reply with "Also send to channel" (subtype `thread_broadcast`),
-        `files` names files attached to it (subtype `file_share`)."""
+        """A person types `text` in Slack; returns the stored message, the body of its `message`
+        event: escaped and wrapped mrkdwn `text` plus a rich_text block, as a Slack client
+        sends it (slack_composer lists what counts as a link, mention or emoji). `broadcast` is
+        a thread reply with "Also send to channel" (subtype `thread_broadcast`), `files` names
+        files attached to it (subtype `file_share`)."""
         with self._lock:
             found = self.workspace.channel({"channel": channel}, member=user, by_name=True)
             return self.workspace.add_human_message(found, user, text, thread_ts, broadcast=broadcast,

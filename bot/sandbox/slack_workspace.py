@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.slack_blockkit import block_errors, view_errors
+from bot.sandbox.slack_composer import Composer
 
 BOT_USER, BOT_ID, APP_ID = "UBOT", "BBOT", "A1"
 TEXT_TRUNCATED_AT, UPDATE_TEXT_LIMIT, BLOCK_TEXT_BUDGET = 40_000, 4_000, 13_000
@@ -163,8 +164,8 @@ class Workspace:
         `files`: subtype `file_share` with `files` and `upload` (docs.slack.dev/reference/
         events/message/file_share)."""
         ts = self.next_ts()
-        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts,
-                                   "team": self.team_id}
+        message: dict[str, Any] = {"type": "message", "user": user, "ts": ts, "team": self.team_id,
+                                   "client_msg_id": self.new_id("cm-")} | self.typed(text)
         if thread_ts:
             self._attach_to_thread(channel, message, thread_ts)
         if broadcast and thread_ts:
@@ -206,12 +207,19 @@ class Workspace:
         if message.get("user") != user:
             raise SlackFailure("cant_update_message")  # Slack lets people edit only their own
         previous = copy.deepcopy(message)
-        message["text"] = text
+        message.update(self.typed(text))
         message["edited"] = {"user": user, "ts": self.next_ts()}
         event_ts = self.next_ts()
         return {"type": "message", "subtype": "message_changed", "hidden": True, "channel": channel.id,
                 "ts": event_ts, "event_ts": event_ts, "message": copy.deepcopy(message),
                 "previous_message": previous}
+
+    def typed(self, text: str) -> dict[str, Any]:
+        """`text` and `blocks` as a Slack client sends what a person typed: escaped, wrapped
+        and with a rich_text block (slack_composer explains the rules and cites Slack)."""
+        names = {c.name: c.id for c in self.channels.values()}
+        wire, blocks = Composer(self.users, self.usergroups, names).compose(text, self.new_id("b"))
+        return {"text": wire, "blocks": blocks}
 
     def _attach_to_thread(self, channel: Channel, message: dict[str, Any], thread_ts: str) -> None:
         """A reply to a reply joins the parent's thread (our rule; Slack does not document it)."""
