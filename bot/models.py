@@ -267,3 +267,15 @@ class ChatFollowUp(SQLModel, table=True):
     created_at: datetime = _time()
     due_at: datetime = _time(index=True)
     attempts: int = 0
+
+
+class PlatformToken(SQLModel, table=True):
+    """An account's current OAuth refresh token (X rotates it on every use, see
+    `bot.platforms.x_auth`). `seed` is a hash of the refresh token the operator configured,
+    so a newly configured token replaces a stored one descended from an older seed."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=100)
+    refresh_token: str = Field(max_length=2000)
+    seed: str = Field(max_length=64)
+    updated_at: datetime = _time()
