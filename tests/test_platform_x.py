@@ -295,3 +295,13 @@ def test_the_token_never_reaches_logs_or_error_messages(
     x.post("@EksempelKommune hej", author=anna)
     assert_token_kept_secret(x, lambda: mentions(client), caplog)
 
+
+
+def test_the_default_api_url_with_its_version_reaches_the_api(x: XEmulator, anna: str) -> None:
+    """`x_api_url` defaults to https://api.x.com/2/: the version is not added twice."""
+    x.post("@EksempelKommune hej", author=anna)
+    connector = XClient(x.account_id, x.token, x.base_url + "2/", timeout=0.2, retry=NO_WAIT)
+    try:
+        assert len(mentions(connector).items) == 1
+    finally:
+        connector.close()
