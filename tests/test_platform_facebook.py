@@ -368,3 +368,25 @@ def test_token_appears_in_no_log_line_and_no_error(
     assert graph.requests["GET /{id}/comments"] >= 1
     assert caplog.records and all(TOKEN not in r.getMessage() for r in caplog.records)
     assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+
+
+@pytest.mark.parametrize("variant", ["100/33", "100", "33", "1705"])
+def test_every_documented_deleted_object_error_is_object_gone(
+    graph: GraphEmulator, facebook: FacebookClient, variant: str
+) -> None:
+    comment = graph.add_comment(graph.add_post("Sport"), "Hal?", author_id="501")
+    graph.delete(comment)
+    graph.answer_gone_as(variant)
+    with pytest.raises(ObjectGone):
+        facebook.send_reply(ReplyTarget("comment", {"object_id": comment}), "Svar", "inq-6")
+
+
+def test_a_deleted_comment_read_back_in_any_variant_is_object_gone(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    comment = graph.add_comment(graph.add_post("Sport"), "Hal?", author_id="501")
+    graph.delete(comment)
+    for variant in ("100", "33"):
+        graph.answer_gone_as(variant)
+        with pytest.raises(ObjectGone):
+            facebook.find_reply(ReplyTarget("comment", {"object_id": comment}), "inq-7")
