@@ -422,3 +422,17 @@ def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = D
 def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
     return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
             "Kommunikationsenheden er orienteret.")
+
+
+# -- issue 13, tokens and limits: a platform's usage cap pauses an account ---------------------
+
+
+def usage_capped(platform: str, account: str, until: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """Told once per cap: X refuses every read until the monthly cap resets or credits are
+    bought, and borgerbot tries again by itself about once an hour."""
+    name = PLATFORMS.get(platform, platform)
+    return (f"⏸️ {name} ({account}) har brugt kontoens månedlige kvote eller forudbetalte kreditter "
+            f"hos {name}, så borgerbot henter ikke nye henvendelser derfra lige nu. borgerbot "
+            f"prøver igen af sig selv (næste gang {clock(until, tz)}) og fortsætter, så "
+            f"snart {name} åbner igen. Bed IT købe kreditter eller hæve grænsen i {name}s "
+            "udviklerportal, hvis det ikke kan vente.")

@@ -390,3 +390,45 @@ def test_a_deleted_comment_read_back_in_any_variant_is_object_gone(
         graph.answer_gone_as(variant)
         with pytest.raises(ObjectGone):
             facebook.find_reply(ReplyTarget("comment", {"object_id": comment}), "inq-7")
+
+
+def test_usage_headers_at_80_percent_rest_the_account_before_meta_blocks_it(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(85)
+    facebook.fetch_new("comments", "")
+    before = graph.total_requests()
+    with pytest.raises(RateLimited) as resting:
+        facebook.fetch_new("messages", "")
+    assert graph.total_requests() == before
+    assert resting.value.retry_after == 600 and not resting.value.per_stream
+
+
+def test_usage_headers_below_80_percent_change_nothing(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(79)
+    facebook.fetch_new("comments", "")
+    facebook.fetch_new("messages", "")
+
+
+def test_a_time_to_regain_access_sets_the_rest(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(95, regain_minutes=30)
+    facebook.fetch_new("comments", "")
+    with pytest.raises(RateLimited) as resting:
+        facebook.fetch_new("comments", "")
+    assert resting.value.retry_after == 30 * 60
+
+
+def test_after_the_rest_the_next_poll_reads_again(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(85)
+    facebook.fetch_new("comments", "")
+    with pytest.raises(RateLimited):
+        facebook.fetch_new("comments", "")
+    graph.set_usage(40)
+    facebook.fetch_new("comments", "")
+    facebook.fetch_new("comments", "")

@@ -13,6 +13,7 @@ from bot.errors import (
     PlatformError,
     PlatformUnavailable,
     RateLimited,
+    UsageCapped,
 )
 from bot.platforms.base import FetchResult, IncomingItem
 from bot.platforms.x import XClient
@@ -305,3 +306,14 @@ def test_the_default_api_url_with_its_version_reaches_the_api(x: XEmulator, anna
         assert len(mentions(connector).items) == 1
     finally:
         connector.close()
+
+
+@pytest.mark.parametrize("stream", ["mentions", "messages"])
+def test_a_spent_usage_cap_pauses_the_whole_account_for_an_hour(
+    x: XEmulator, client: XClient, stream: str
+) -> None:
+    x.usage_cap_next()
+    with pytest.raises(UsageCapped) as capped:
+        client.fetch_new(stream, "")
+    assert not capped.value.per_stream
+    assert capped.value.retry_after >= 3600

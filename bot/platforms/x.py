@@ -25,13 +25,26 @@ from typing import Any
 
 import httpx
 
-from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited
+from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited, UsageCapped
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    RetryPolicy,
+    make_http,
+    retry_after_seconds,
+)
 from bot.platforms.x_auth import TokenVault, XApp, XTokens
 from bot.platforms.x_messages import DmReader, parse_time
 
 log = logging.getLogger(__name__)
+
+# A spent cap lifts at the monthly reset (legacy Basic/Pro) or as soon as someone buys credits
+# or raises the spend limit (pay-per-use), and X's answer names neither moment: its
+# `x-rate-limit-reset` is that of the 15-minute window (xdevplatform/xdk#25). So a capped
+# account asks again about once an hour; a refused call costs nothing.
+USAGE_CAP_REST_SECONDS = 3600.0
 
 TWEET_FIELDS = {"tweet.fields": "created_at,author_id,conversation_id,in_reply_to_user_id,"
                 "referenced_tweets", "expansions": "author_id,referenced_tweets.id",
@@ -50,6 +63,11 @@ def classify(response: httpx.Response, api: ApiClient) -> PlatformError | None:
     detail = str(body.get("detail") or legacy.get("message") or body.get("title") or "")
     kind = str(body.get("type") or "")
     message = f"HTTP {response.status_code} {kind}: {detail}"
+    if response.status_code == 429 and (kind.endswith("/usage-capped")
+                                        or body.get("title") == "UsageCapExceeded"):
+        wait = max(retry_after_seconds(response.headers) or 0.0, USAGE_CAP_REST_SECONDS)
+        return UsageCapped(api.redact(message), retry_after=wait, platform=api.platform,
+                           account=api.account)
     if response.status_code != 403:
         return None
     if "duplicate content" in detail:
@@ -97,6 +115,8 @@ class XClient:
         if stream == "messages":
             try:
                 return self._dms.fetch_new(cursor)
+            except UsageCapped:
+                raise  # the cap is the app's, not the endpoint's: the whole account waits
             except RateLimited as exc:
                 # X limits each endpoint on its own: mentions can still be read meanwhile.
                 raise RateLimited(str(exc), retry_after=exc.retry_after, platform=self.platform,

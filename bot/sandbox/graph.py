@@ -107,6 +107,7 @@ class GraphEmulator(Emulator):
         self.usage: float | None = None
         self.duplicates_rejected = False
         self.gone_variant = GONE_VARIANTS[0]
+        self.regain_minutes = 0
         self.route("POST", "/", self._batch)
         self.route("GET", "/", self._many)
         for edge in EDGES:
@@ -121,6 +122,7 @@ class GraphEmulator(Emulator):
     def state_reset(self) -> None:
         self.world.reset()
         self.usage = None
+        self.regain_minutes = 0
         self.duplicates_rejected = False
         self.gone_variant = GONE_VARIANTS[0]
 
@@ -167,10 +169,12 @@ class GraphEmulator(Emulator):
         with self.lock:
             self.gone_variant = variant
 
-    def set_usage(self, percent: float | None) -> None:
-        """Send usage headers at this percent from now on (None: send none, like a quiet app)."""
+    def set_usage(self, percent: float | None, regain_minutes: int = 0) -> None:
+        """Send usage headers at this percent from now on (None: send none, like a quiet app),
+        with `estimated_time_to_regain_access` in the business-use-case header."""
         with self.lock:
             self.usage = percent
+            self.regain_minutes = regain_minutes
 
     def throttle(
         self, code: int = 4, *, minutes: int = 5, status: int = 400, route: str | None = None,
@@ -207,7 +211,9 @@ class GraphEmulator(Emulator):
         return graph_error(100, f"Unknown path components: {request.path}", kind="OAuthException")
 
     def extra_headers(self, request: Request, response: Response) -> dict[str, str]:
-        return {} if self.usage is None else self._usage_headers(self.usage, 0)
+        if self.usage is None:
+            return {}
+        return self._usage_headers(self.usage, self.regain_minutes)
 
     def _usage_headers(self, percent: float, minutes: int) -> dict[str, str]:
         app = {"call_count": percent, "total_cputime": percent / 2, "total_time": percent / 2}
