@@ -8,16 +8,19 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
+from pydantic import SecretStr
 from sqlmodel import select
 
 from bot import texts
+from bot.accounts import accounts_from_config, build_clients
 from bot.demo.world import SandboxWorld
-from bot.errors import AuthExpired
+from bot.errors import AuthExpired, ConfigError
 from bot.models import PlatformToken, utcnow
 from bot.platforms.x import XClient
 from bot.platforms.x_auth import XApp
 from bot.polling import poll_account
 from bot.sandbox.x import XEmulator
+from bot.settings import Settings
 from bot.store import Store
 from bot.tokens import StoredRefreshToken
 from tests.emulator_support import NO_WAIT, serve
@@ -183,3 +186,33 @@ def test_a_revoked_refresh_token_stops_the_account_with_the_notice(
     assert outcome.skipped_reason == "stopped"
     notices = [m.get("text") for m in comms_history(world)]
     assert texts.account_stopped("x", world.x.account_id) in notices
+
+
+def test_an_account_configured_with_a_refresh_token_renews_itself(
+    x: XEmulator, store: Store, granted: tuple[str, str]
+) -> None:
+    [account] = accounts_from_config([{"platform": "x", "account": x.account_id,
+                                       "token_env": "X_TOKEN",
+                                       "refresh_token_env": "X_REFRESH_TOKEN"}])
+    settings = Settings(x_api_url=x.base_url, x_client_id=x.oauth.client_id,
+                        x_client_secret=SecretStr(x.oauth.client_secret))
+    clients = build_clients([account], settings, {"X_REFRESH_TOKEN": granted[1]}, store=store)
+    client = clients[("x", x.account_id)]
+    try:
+        client.fetch_new("mentions", "")  # no access token configured: the first call gets one
+        x.advance_clock(TWO_HOURS)
+        client.fetch_new("mentions", "")
+    finally:
+        client.close()
+    assert x.oauth.refreshes == 2
+
+
+def test_a_refresh_token_without_the_app_client_id_is_refused_at_start(
+    x: XEmulator, store: Store
+) -> None:
+    [account] = accounts_from_config([{"platform": "x", "account": x.account_id,
+                                       "token_env": "X_TOKEN",
+                                       "refresh_token_env": "X_REFRESH_TOKEN"}])
+    with pytest.raises(ConfigError, match="BORGERBOT_X_CLIENT_ID"):
+        build_clients([account], Settings(x_api_url=x.base_url), {"X_REFRESH_TOKEN": "r"},
+                      store=store)

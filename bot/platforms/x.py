@@ -226,6 +226,8 @@ class XClient:
         """One API call as the account; a refused access token is renewed once, then the
         call is repeated (X refuses before acting, so a refused write never happened)."""
         token = self._tokens.access_token if self._tokens else self._token
+        if self._tokens is not None and not token:
+            token = self._tokens.refresh("")  # configured with a refresh token only
         try:
             return self._api.call(method, url, headers=_bearer(token), **kwargs)
         except AuthExpired:
