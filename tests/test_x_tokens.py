@@ -5,6 +5,7 @@ when X will not renew. Real HTTP against the X emulator, whose tokens expire by 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -216,3 +217,24 @@ def test_a_refresh_token_without_the_app_client_id_is_refused_at_start(
     with pytest.raises(ConfigError, match="BORGERBOT_X_CLIENT_ID"):
         build_clients([account], Settings(x_api_url=x.base_url), {"X_REFRESH_TOKEN": "r"},
                       store=store)
+
+
+def test_callers_meeting_the_expired_token_together_refresh_it_once(
+    x: XEmulator, store: Store, granted: tuple[str, str], connect: Connect
+) -> None:
+    client = connect(x, store, *granted)
+    x.advance_clock(TWO_HOURS)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            mention_texts(client)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=read) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert (failures, x.oauth.refreshes) == ([], 1)
