@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.models import utcnow
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
+from bot.platforms.x_auth import XApp
 from bot.settings import Settings
+from bot.store import Store
+from bot.tokens import StoredRefreshToken
 
-KNOWN_KEYS = ("platform", "account", "name", "token_env", "poll_interval")
+KNOWN_KEYS = ("platform", "account", "name", "token_env", "poll_interval", "refresh_token_env")
 LineOf = Callable[[tuple[str, ...]], int | None]
 
 
@@ -29,6 +33,7 @@ class AccountConfig:
     name: str
     token_env: str
     poll_interval: float | None = None
+    refresh_token_env: str = ""  # X: the variable holding the first OAuth 2.0 refresh token
 
 
 def accounts_from_config(data: Any, line_of: LineOf | None = None, file: str | None = None) -> list[AccountConfig]:
@@ -70,6 +75,7 @@ def accounts_from_config(data: Any, line_of: LineOf | None = None, file: str | N
             name=str(entry.get("name") or entry["account"]),
             token_env=str(entry["token_env"]),
             poll_interval=float(interval) if interval is not None else None,
+            refresh_token_env=str(entry.get("refresh_token_env") or ""),
         ))
     return found
 
@@ -82,12 +88,14 @@ def build_clients(
     accounts: Sequence[AccountConfig],
     settings: Settings,
     environ: Mapping[str, str] = os.environ,
+    store: Store | None = None,
 ) -> dict[tuple[str, str], PlatformClient]:
     """One client per account; a missing token is a configuration error naming the variable."""
     clients: dict[tuple[str, str], PlatformClient] = {}
     for account in accounts:
         token = environ.get(account.token_env, "")
-        if not token:
+        extra = _x_oauth(account, settings, environ, store)
+        if not token and not extra:
             raise ConfigError(
                 f"the token for {account.platform} account {account.account} is missing",
                 hint=f"set the environment variable {account.token_env}",
@@ -95,6 +103,26 @@ def build_clients(
         client_class = PLATFORMS[account.platform]
         clients[(account.platform, account.account)] = client_class(
             account.account, token, base_url_for(settings, account.platform),
-            timeout=settings.http_timeout_seconds,
+            timeout=settings.http_timeout_seconds, **extra,
         )
     return clients
+
+
+def _x_oauth(account: AccountConfig, settings: Settings, environ: Mapping[str, str],
+             store: Store | None) -> dict[str, Any]:
+    """The refresh machinery of an X account with an OAuth 2.0 refresh token, else nothing.
+
+    The access token then may be left empty: the first call fetches one.
+    """
+    if not account.refresh_token_env:
+        return {}
+    refresh = environ.get(account.refresh_token_env, "")
+    if account.platform != "x" or not refresh or not settings.x_client_id or store is None:
+        raise ConfigError(
+            f"{account.platform} account {account.account} cannot renew its token",
+            hint=f"refresh_token_env is for X accounts; set {account.refresh_token_env} and "
+                 "BORGERBOT_X_CLIENT_ID (and BORGERBOT_X_CLIENT_SECRET for a confidential app)",
+        )
+    secret = settings.x_client_secret.get_secret_value() if settings.x_client_secret else ""
+    vault = StoredRefreshToken(store, account.platform, account.account, refresh, clock=utcnow)
+    return {"oauth": (XApp(settings.x_client_id, secret), vault)}

@@ -71,6 +71,11 @@ class RateLimited(PlatformError):
         super().__init__(message, platform=platform, account=account)
 
 
+class UsageCapped(RateLimited):
+    """The app's monthly cap or prepaid credits are used up (X `usage-capped`): every call is
+    refused until it resets, so the whole account pauses and the unit is told once."""
+
+
 class PlatformUnavailable(PlatformError):
     """5xx, timeout or a dropped connection: worth retrying with backoff."""
 

@@ -241,6 +241,8 @@ class AccountStatus(SQLModel, table=True):
     paused_until: datetime | None = _time(nullable=True)
     stopped_reason: str = Field(default="", max_length=500)
     updated_at: datetime = _time()
+    # The pause the unit was told about ("usage_capped"); cleared by the next poll that reads.
+    pause_notice: str = Field(default="", max_length=30)
 
 
 class Lease(SQLModel, table=True):
@@ -268,7 +270,12 @@ class ChatFollowUp(SQLModel, table=True):
     """What chat still owes a committed change: a redraw of an inquiry's cards, or a note
     (`channel`, `thread_ts`, `text`). Stored with the change and deleted once chat has it,
     so a crash or a Slack outage in between only delays it (see `bot.workflow.followups`).
-    `text` may quote an officer's comment, so it lives here only until it is posted."""
+    `text` may quote an officer's comment, so it lives here only until it is posted.
+
+    Ids are never reused, not even on SQLite (AUTOINCREMENT): a note is posted once per id
+    (`note:<id>` in the outbox), so a reused id would swallow a later note."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20)  # redraw or note
@@ -279,3 +286,15 @@ class ChatFollowUp(SQLModel, table=True):
     created_at: datetime = _time()
     due_at: datetime = _time(index=True)
     attempts: int = 0
+
+
+class PlatformToken(SQLModel, table=True):
+    """An account's current OAuth refresh token (X rotates it on every use, see
+    `bot.platforms.x_auth`). `seed` is a hash of the refresh token the operator configured,
+    so a newly configured token replaces a stored one descended from an older seed."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    account: str = Field(primary_key=True, max_length=100)
+    refresh_token: str = Field(max_length=2000)
+    seed: str = Field(max_length=64)
+    updated_at: datetime = _time()

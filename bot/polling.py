@@ -11,7 +11,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import AuthExpired, ObjectGone, PlatformError, PlatformUnavailable, RateLimited
+from bot.errors import (
+    AuthExpired,
+    ObjectGone,
+    PlatformError,
+    PlatformUnavailable,
+    RateLimited,
+    UsageCapped,
+)
 from bot.models import AccountStatus, PollCursor
 from bot.platforms.base import PlatformClient
 from bot.store import Store
@@ -78,7 +85,8 @@ def _poll_stream(
         if exc.per_stream:
             _pause_stream(store, client, stream, until)
             return True
-        workflow.intake.pause_account(client.platform, client.account, until)
+        workflow.intake.pause_account(client.platform, client.account, until,
+                                      capped=isinstance(exc, UsageCapped))
         outcome.skipped_reason = "throttled"
         return False
     except AuthExpired as exc:
@@ -116,4 +124,5 @@ def _poll_stream(
         )
         cursor.position, cursor.updated_at = result.next_cursor, now
         session.add(cursor)
+        workflow.intake.pause_over(session, client.platform, client.account)
     return True

@@ -32,7 +32,7 @@ def assemble(settings: Settings) -> tuple[Configuration, Workflow, WebClient]:
     """The production bot: configuration, database, platform clients, Slack, workflow."""
     config = load_configuration(str(settings.rules_file))
     store = open_store(settings.database_url)
-    clients = build_clients(config.accounts, settings)
+    clients = build_clients(config.accounts, settings, store=store)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     web = WebClient(token=token, base_url=settings.slack_api_url)
     gateway = SlackGateway(web)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     instagram_api_url: str = "https://graph.instagram.com/v25.0/"
     linkedin_api_url: str = "https://api.linkedin.com/"
     x_api_url: str = "https://api.x.com/2/"
+    x_client_id: str = Field(default="", description="OAuth 2.0 Client ID of the X app; with "
+                             "an account's refresh_token_env, X tokens renew themselves")
+    x_client_secret: SecretStr | None = Field(default=None, description="set for a "
+                                              "confidential X client, empty for a public one")
 
     poll_interval_seconds: float = Field(default=60.0, gt=0)
     sweep_interval_seconds: float = Field(

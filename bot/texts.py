@@ -462,3 +462,17 @@ def draft_has_unknown_person() -> str:
 def draft_has_custom_emoji(name: str) -> str:
     return (f"Dit udkast blev ikke sendt til godkendelse: emojien :{name}: findes kun i jeres "
             "Slack, og borgeren kan ikke se den. Fjern den eller brug en almindelig emoji.")
+
+
+# -- issue 13, tokens and limits: a platform's usage cap pauses an account ---------------------
+
+
+def usage_capped(platform: str, account: str, until: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """Told once per cap: X refuses every read until the monthly cap resets or credits are
+    bought, and borgerbot tries again by itself about once an hour."""
+    name = PLATFORMS.get(platform, platform)
+    return (f"⏸️ {name} ({account}) har brugt kontoens månedlige kvote eller forudbetalte kreditter "
+            f"hos {name}, så borgerbot henter ikke nye henvendelser derfra lige nu. borgerbot "
+            f"prøver igen af sig selv (næste gang {clock(until, tz)}) og fortsætter, så "
+            f"snart {name} åbner igen. Bed IT købe kreditter eller hæve grænsen i {name}s "
+            "udviklerportal, hvis det ikke kan vente.")

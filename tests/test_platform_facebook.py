@@ -368,3 +368,67 @@ def test_token_appears_in_no_log_line_and_no_error(
     assert graph.requests["GET /{id}/comments"] >= 1
     assert caplog.records and all(TOKEN not in r.getMessage() for r in caplog.records)
     assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+
+
+@pytest.mark.parametrize("variant", ["100/33", "100", "33", "1705"])
+def test_every_documented_deleted_object_error_is_object_gone(
+    graph: GraphEmulator, facebook: FacebookClient, variant: str
+) -> None:
+    comment = graph.add_comment(graph.add_post("Sport"), "Hal?", author_id="501")
+    graph.delete(comment)
+    graph.answer_gone_as(variant)
+    with pytest.raises(ObjectGone):
+        facebook.send_reply(ReplyTarget("comment", {"object_id": comment}), "Svar", "inq-6")
+
+
+def test_a_deleted_comment_read_back_in_any_variant_is_object_gone(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    comment = graph.add_comment(graph.add_post("Sport"), "Hal?", author_id="501")
+    graph.delete(comment)
+    for variant in ("100", "33"):
+        graph.answer_gone_as(variant)
+        with pytest.raises(ObjectGone):
+            facebook.find_reply(ReplyTarget("comment", {"object_id": comment}), "inq-7")
+
+
+def test_usage_headers_at_80_percent_rest_the_account_before_meta_blocks_it(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(85)
+    facebook.fetch_new("comments", "")
+    before = graph.total_requests()
+    with pytest.raises(RateLimited) as resting:
+        facebook.fetch_new("messages", "")
+    assert graph.total_requests() == before
+    assert resting.value.retry_after == 600 and not resting.value.per_stream
+
+
+def test_usage_headers_below_80_percent_change_nothing(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(79)
+    facebook.fetch_new("comments", "")
+    facebook.fetch_new("messages", "")
+
+
+def test_a_time_to_regain_access_sets_the_rest(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(95, regain_minutes=30)
+    facebook.fetch_new("comments", "")
+    with pytest.raises(RateLimited) as resting:
+        facebook.fetch_new("comments", "")
+    assert resting.value.retry_after == 30 * 60
+
+
+def test_after_the_rest_the_next_poll_reads_again(
+    graph: GraphEmulator, facebook: FacebookClient
+) -> None:
+    graph.set_usage(85)
+    facebook.fetch_new("comments", "")
+    with pytest.raises(RateLimited):
+        facebook.fetch_new("comments", "")
+    graph.set_usage(40)
+    facebook.fetch_new("comments", "")
+    facebook.fetch_new("comments", "")

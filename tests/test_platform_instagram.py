@@ -175,3 +175,23 @@ def test_token_appears_in_no_log_line_and_no_error(
     assert graph.requests["GET /{id}/comments"] >= 1
     assert caplog.records and all(TOKEN not in r.getMessage() for r in caplog.records)
     assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("variant", ["100/33", "100", "33", "1705"])
+def test_hiding_a_deleted_comment_is_object_gone_in_every_documented_variant(
+    graph: GraphEmulator, instagram: InstagramClient, variant: str
+) -> None:
+    comment = graph.add_comment(graph.add_media("Park"), "Slettes", author_id="901")
+    graph.delete(comment)
+    graph.answer_gone_as(variant)
+    with pytest.raises(ObjectGone):
+        instagram.hide(ReplyTarget("comment", {"object_id": comment, "item_id": comment}), True)
+
+
+def test_instagram_usage_at_80_percent_rests_the_account(
+    graph: GraphEmulator, instagram: InstagramClient
+) -> None:
+    graph.set_usage(80)
+    instagram.fetch_new("comments", "")
+    with pytest.raises(RateLimited):
+        instagram.fetch_new("messages", "")

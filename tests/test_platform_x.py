@@ -13,6 +13,7 @@ from bot.errors import (
     PlatformError,
     PlatformUnavailable,
     RateLimited,
+    UsageCapped,
 )
 from bot.platforms.base import FetchResult, IncomingItem
 from bot.platforms.x import XClient
@@ -295,3 +296,24 @@ def test_the_token_never_reaches_logs_or_error_messages(
     x.post("@EksempelKommune hej", author=anna)
     assert_token_kept_secret(x, lambda: mentions(client), caplog)
 
+
+
+def test_the_default_api_url_with_its_version_reaches_the_api(x: XEmulator, anna: str) -> None:
+    """`x_api_url` defaults to https://api.x.com/2/: the version is not added twice."""
+    x.post("@EksempelKommune hej", author=anna)
+    connector = XClient(x.account_id, x.token, x.base_url + "2/", timeout=0.2, retry=NO_WAIT)
+    try:
+        assert len(mentions(connector).items) == 1
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize("stream", ["mentions", "messages"])
+def test_a_spent_usage_cap_pauses_the_whole_account_for_an_hour(
+    x: XEmulator, client: XClient, stream: str
+) -> None:
+    x.usage_cap_next()
+    with pytest.raises(UsageCapped) as capped:
+        client.fetch_new(stream, "")
+    assert not capped.value.per_stream
+    assert capped.value.retry_after >= 3600

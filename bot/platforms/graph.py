@@ -18,11 +18,17 @@ from typing import Any, ClassVar
 
 import httpx
 
-from bot.errors import PlatformError
+from bot.errors import PlatformError, RateLimited
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
 from bot.platforms.graph_cursor import Collected, parse_time
 from bot.platforms.graph_errors import classify_graph
 from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+
+# Meta throttles at 100 % of any budget in its usage headers (platform-apis.md §1.8): from
+# 80 % on, the account rests until `estimated_time_to_regain_access` or this long, so
+# polling slows down before Meta blocks it (a rolling window drains while we wait).
+USAGE_LIMIT_PERCENT = 80.0
+USAGE_REST_SECONDS = 600.0
 
 # Invisible characters (zero-width space, non-joiner, joiner, word joiner) carry 2 bits
 # each; the invisible separator U+2063 opens the marker.
@@ -133,6 +139,14 @@ class GraphClient(ABC):
     # -- comments on the account's recent posts or media -----------------------------------
 
     def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        self._rest_if_near_limit()
+        try:
+            return self._fetch(stream, cursor)
+        except RateLimited:
+            self.api.usage = None  # the pause this causes already answers the reading
+            raise
+
+    def _fetch(self, stream: str, cursor: str) -> FetchResult:
         if stream == "messages":
             return self.fetch_messages(cursor)
         if stream != "comments":
@@ -146,6 +160,22 @@ class GraphClient(ABC):
             if number >= self.recent_items:
                 break
         return seen.result(cursor)
+
+    def _rest_if_near_limit(self) -> None:
+        """Raise `RateLimited` (the poller pauses the account) when the last answer's usage
+        headers said a budget is at 80 % or more, or Meta named a time to regain access.
+
+        Checked before a fetch, so what the previous fetch read is stored first. The reading
+        is spent by raising: after the pause, the next answer brings fresh headers.
+        """
+        usage = self.api.usage
+        if usage is None or (usage.percent < USAGE_LIMIT_PERCENT and not usage.regain_seconds):
+            return
+        self.api.usage = None
+        raise self.api.rate_limited(
+            f"Meta usage headers at {usage.percent:.0f} % of a budget; resting",
+            max(usage.regain_seconds, USAGE_REST_SECONDS),
+        )
 
     @abstractmethod
     def posts_fields(self) -> str:

@@ -22,6 +22,11 @@ AUTH_CODES = {102, 190}
 PERMISSION_CODES = {10, *range(200, 300)}
 DUPLICATE_CODES = {506, 10900}
 TRANSIENT_CODES = {1, 2}
+# Deleted or out-of-reach objects: 33 "This object does not exist or does not support this
+# action", 1705 "There was an error posting to this wall" (writes to a deleted post), 551
+# (Messenger: person unavailable); code 100 only with subcode 33 or a "does not exist" message,
+# since plain 100 is any invalid parameter (platform-apis.md §1.9; sandbox `graph.gone`).
+GONE_CODES = {33, 551, 1705}
 
 
 def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | None:
@@ -44,7 +49,9 @@ def classify_graph(response: httpx.Response, api: ApiClient) -> PlatformError | 
         return api.error(PlatformError, detail + " (messaging window closed)")
     if code in AUTH_CODES or code in PERMISSION_CODES:
         return api.error(AuthExpired, detail)
-    if code == 100 and subcode == 33 or code == 551:
+    if code in GONE_CODES or code == 100 and (
+        subcode == 33 or "does not exist" in str(error.get("message", ""))
+    ):
         return api.error(ObjectGone, detail)
     if code in DUPLICATE_CODES:
         return api.error(DuplicateRejected, detail)

@@ -8,6 +8,9 @@ newest first until the last stored event (or, if that one was deleted, until eve
 than its time minus an overlap). Keep the DM poll at one per minute or slower: X allows 15
 DM reads per 15 minutes.
 
+With OAuth 2.0 user tokens (`oauth`), a refused access token is renewed once with the refresh
+token and the call repeated (`x_auth`); only a refused refresh stops the account.
+
 X keeps no idempotency key: an identical text is refused as a duplicate (403), and
 `find_reply` reads back the account's replies in the conversation (§4.6).
 """
@@ -22,12 +25,26 @@ from typing import Any
 
 import httpx
 
-from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited
+from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited, UsageCapped
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    RetryPolicy,
+    make_http,
+    retry_after_seconds,
+)
+from bot.platforms.x_auth import TokenVault, XApp, XTokens
 from bot.platforms.x_messages import DmReader, parse_time
 
 log = logging.getLogger(__name__)
+
+# A spent cap lifts at the monthly reset (legacy Basic/Pro) or as soon as someone buys credits
+# or raises the spend limit (pay-per-use), and X's answer names neither moment: its
+# `x-rate-limit-reset` is that of the 15-minute window (xdevplatform/xdk#25). So a capped
+# account asks again about once an hour; a refused call costs nothing.
+USAGE_CAP_REST_SECONDS = 3600.0
 
 TWEET_FIELDS = {"tweet.fields": "created_at,author_id,conversation_id,in_reply_to_user_id,"
                 "referenced_tweets", "expansions": "author_id,referenced_tweets.id",
@@ -46,6 +63,11 @@ def classify(response: httpx.Response, api: ApiClient) -> PlatformError | None:
     detail = str(body.get("detail") or legacy.get("message") or body.get("title") or "")
     kind = str(body.get("type") or "")
     message = f"HTTP {response.status_code} {kind}: {detail}"
+    if response.status_code == 429 and (kind.endswith("/usage-capped")
+                                        or body.get("title") == "UsageCapExceeded"):
+        wait = max(retry_after_seconds(response.headers) or 0.0, USAGE_CAP_REST_SECONDS)
+        return UsageCapped(api.redact(message), retry_after=wait, platform=api.platform,
+                           account=api.account)
     if response.status_code != 403:
         return None
     if "duplicate content" in detail:
@@ -73,12 +95,15 @@ class XClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         dm_page_size: int = 20,
         overlap: timedelta = timedelta(minutes=10),
+        oauth: tuple[XApp, TokenVault] | None = None,
     ) -> None:
         self.account = account
-        self._root = base_url.rstrip("/") + "/2"
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._root = _api_root(base_url)
         self._api = ApiClient(http or make_http(base_url, timeout=timeout), platform=self.platform,
                               account=account, secrets=[token], classify=classify, retry=retry)
+        self._tokens = (XTokens(self._api, self._root + "/oauth2/token", *oauth, access_token=token)
+                        if oauth else None)
+        self._token = token
         self._dms = DmReader(self._get_pages, account, dm_page_size, overlap)
 
     def streams(self) -> list[str]:
@@ -90,6 +115,8 @@ class XClient:
         if stream == "messages":
             try:
                 return self._dms.fetch_new(cursor)
+            except UsageCapped:
+                raise  # the cap is the app's, not the endpoint's: the whole account waits
             except RateLimited as exc:
                 # X limits each endpoint on its own: mentions can still be read meanwhile.
                 raise RateLimited(str(exc), retry_after=exc.retry_after, platform=self.platform,
@@ -156,13 +183,12 @@ class XClient:
         """A public reply under the post, or a DM to the sender of a message."""
         if target.mode == "message":
             participant = target.ref["participant_id"]
-            sent = self._api.call("POST", f"{self._root}/dm_conversations/with/{participant}"
-                                  "/messages", json={"text": text}, headers=self._headers)["data"]
+            sent = self._call("POST", f"{self._root}/dm_conversations/with/{participant}"
+                              "/messages", json={"text": text})["data"]
             external_id, link = sent["dm_event_id"], _dm_url(sent["dm_conversation_id"])
         else:
             body = {"text": text, "reply": {"in_reply_to_tweet_id": target.ref["tweet_id"]}}
-            sent = self._api.call("POST", f"{self._root}/tweets", json=body,
-                                  headers=self._headers)["data"]
+            sent = self._call("POST", f"{self._root}/tweets", json=body)["data"]
             external_id, link = sent["id"], _status_url(sent["id"])
         log.info("x/%s: sent %s (key %s)", self.account, external_id, idempotency_key)
         return SentReply(external_id, link)
@@ -190,22 +216,47 @@ class XClient:
         if target.mode != "comment":
             raise PlatformError("X cannot hide a direct message",
                                 platform=self.platform, account=self.account)
-        self._api.call("PUT", f"{self._root}/tweets/{target.ref['tweet_id']}/hidden",
-                       json={"hidden": hidden}, headers=self._headers, idempotent=True)
+        self._call("PUT", f"{self._root}/tweets/{target.ref['tweet_id']}/hidden",
+                   json={"hidden": hidden}, idempotent=True)
 
     def close(self) -> None:
         self._api.close()
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        """One API call as the account; a refused access token is renewed once, then the
+        call is repeated (X refuses before acting, so a refused write never happened)."""
+        token = self._tokens.access_token if self._tokens else self._token
+        if self._tokens is not None and not token:
+            token = self._tokens.refresh("")  # configured with a refresh token only
+        try:
+            return self._api.call(method, url, headers=_bearer(token), **kwargs)
+        except AuthExpired:
+            if self._tokens is None:
+                raise
+            token = self._tokens.refresh(token)
+        return self._api.call(method, url, headers=_bearer(token), **kwargs)
 
     def _get_pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
         """Every page of a newest-first X list; `meta.next_token` is absent on the last."""
         params = {k: v for k, v in params.items() if v}
         while True:
-            page = self._api.call("GET", self._root + path, params=params, headers=self._headers)
+            page = self._call("GET", self._root + path, params=params)
             yield page
             token = page.get("meta", {}).get("next_token")
             if not token:
                 return
             params["pagination_token"] = token
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _api_root(base_url: str) -> str:
+    """`…/2`, whether the configured URL names the version (`https://api.x.com/2/`, the
+    default setting) or not (an emulator's bare root)."""
+    root = base_url.rstrip("/")
+    return root if root.endswith("/2") else root + "/2"
 
 
 def _replied_to(tweet: dict[str, Any]) -> str | None:

@@ -49,7 +49,29 @@ def graph_error(
     return json_response({"error": error}, status, headers)
 
 
-def gone(object_id: str, method: str = "get") -> Response:
+GONE_VARIANTS = ("100/33", "100", "33", "1705")
+
+
+def gone(object_id: str, method: str = "get", variant: str = "100/33") -> Response:
+    """Graph's answers for an object that was deleted (or is out of reach), as clients meet them:
+
+    - "100/33": `GraphMethodException` "Unsupported get request. Object with ID … does not
+      exist …" [doc: graph-api/guides/error-handling; platform-apis.md §1.9];
+    - "100": the same without a subcode, "(#100) Object does not exist, cannot be loaded due
+      to missing permission or reviewable feature, or does not support this operation."
+      [issue: facebookarchive/php-graph-sdk#1233];
+    - "33": "(#33) This object does not exist or does not support this action"
+      (`OAuthException`) [issue: criso/fbgraph#141];
+    - "1705": a write to a post that is gone, "(#1705) There was an error posting to this
+      wall" (Meta's legacy code list: "Selected wall post … does not exist"), on writes only.
+    """
+    if variant == "100":
+        return graph_error(100, "(#100) Object does not exist, cannot be loaded due to missing "
+                           "permission or reviewable feature, or does not support this operation.")
+    if variant == "33":
+        return graph_error(33, "(#33) This object does not exist or does not support this action")
+    if variant == "1705" and method != "get":
+        return graph_error(1705, "(#1705) There was an error posting to this wall")
     return graph_error(
         100,
         f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be "
@@ -64,6 +86,7 @@ class GraphEmulator(Emulator):
         *Emulator.admin_actions,
         "add_post", "add_media", "add_comment", "send_message", "replies_to", "messages_to",
         "delete", "set_usage", "throttle", "server_error", "reject_duplicates", "get_node",
+        "answer_gone_as",
     )
 
     def __init__(
@@ -83,6 +106,8 @@ class GraphEmulator(Emulator):
         self.renderer = Renderer(self.world)
         self.usage: float | None = None
         self.duplicates_rejected = False
+        self.gone_variant = GONE_VARIANTS[0]
+        self.regain_minutes = 0
         self.route("POST", "/", self._batch)
         self.route("GET", "/", self._many)
         for edge in EDGES:
@@ -97,7 +122,9 @@ class GraphEmulator(Emulator):
     def state_reset(self) -> None:
         self.world.reset()
         self.usage = None
+        self.regain_minutes = 0
         self.duplicates_rejected = False
+        self.gone_variant = GONE_VARIANTS[0]
 
     # -- controls (Python and POST /_admin/<name>) ----------------------------------------
 
@@ -135,10 +162,19 @@ class GraphEmulator(Emulator):
         with self.lock:
             self.world.nodes[object_id].deleted = True
 
-    def set_usage(self, percent: float | None) -> None:
-        """Send usage headers at this percent from now on (None: send none, like a quiet app)."""
+    def answer_gone_as(self, variant: str) -> None:
+        """Which of Graph's "object does not exist" errors deleted objects answer with."""
+        if variant not in GONE_VARIANTS:
+            raise ValueError(f"variant must be one of {GONE_VARIANTS}")
+        with self.lock:
+            self.gone_variant = variant
+
+    def set_usage(self, percent: float | None, regain_minutes: int = 0) -> None:
+        """Send usage headers at this percent from now on (None: send none, like a quiet app),
+        with `estimated_time_to_regain_access` in the business-use-case header."""
         with self.lock:
             self.usage = percent
+            self.regain_minutes = regain_minutes
 
     def throttle(
         self, code: int = 4, *, minutes: int = 5, status: int = 400, route: str | None = None,
@@ -175,7 +211,9 @@ class GraphEmulator(Emulator):
         return graph_error(100, f"Unknown path components: {request.path}", kind="OAuthException")
 
     def extra_headers(self, request: Request, response: Response) -> dict[str, str]:
-        return {} if self.usage is None else self._usage_headers(self.usage, 0)
+        if self.usage is None:
+            return {}
+        return self._usage_headers(self.usage, self.regain_minutes)
 
     def _usage_headers(self, percent: float, minutes: int) -> dict[str, str]:
         app = {"call_count": percent, "total_cputime": percent / 2, "total_time": percent / 2}
@@ -199,7 +237,8 @@ class GraphEmulator(Emulator):
         except (FieldSyntaxError, GraphRequestError) as exc:
             return graph_error(100, str(exc))
         except KeyError as exc:
-            return gone(str(exc.args[0]) if exc.args else request.path)
+            return gone(str(exc.args[0]) if exc.args else request.path,
+                        variant=self.gone_variant)
 
     def _one(self, request: Request) -> Response:
         fields = request.query.get("fields")
@@ -268,7 +307,7 @@ class GraphEmulator(Emulator):
         try:
             target = self.world.get(target_id)
         except KeyError:
-            return gone(target_id, "post")
+            return gone(target_id, "post", self.gone_variant)
         if self.duplicates_rejected and any(
             r["text"] == text for r in self.world.replies_to(target.id)
         ):
@@ -298,7 +337,7 @@ class GraphEmulator(Emulator):
         try:
             comment = self.world.get(comment_id)
         except KeyError:
-            return gone(comment_id, "post")
+            return gone(comment_id, "post", self.gone_variant)
         if comment.extra.get("private_replied"):
             return graph_error(10900, "Activity already replied to")
         comment.extra["private_replied"] = True
@@ -312,7 +351,7 @@ class GraphEmulator(Emulator):
         try:
             node = self._node(request)
         except KeyError:
-            return gone(request.args["id"], "post")
+            return gone(request.args["id"], "post", self.gone_variant)
         flag = params.get("is_hidden", params.get("hide"))
         if flag is not None:
             node.hidden = str(flag).lower() == "true"
@@ -324,7 +363,7 @@ class GraphEmulator(Emulator):
         try:
             self._node(request).deleted = True
         except KeyError:
-            return gone(request.args["id"], "delete")
+            return gone(request.args["id"], "delete", self.gone_variant)
         return json_response({"success": True})
 
 

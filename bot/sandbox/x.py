@@ -5,7 +5,9 @@ Models what an account poller meets: newest-first timelines with `since_id` and 
 unless `tweet.fields` (or the 2026 name `post.fields`) asks for more, `includes` via
 expansions, `x-rate-limit-*` headers on every answer with 15-minute windows in emulator
 time, problem-details error bodies, 403 on duplicate text and on replies the author did not
-summon, and hide-reply limited to conversations the account started.
+summon, and hide-reply limited to conversations the account started. OAuth 2.0 user
+tokens expire after two hours and refresh tokens rotate (`x_oauth`); a spent monthly cap or
+credit balance answers 429 `usage-capped` (`usage_cap_next`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.sandbox.server import Emulator, Request, Response, json_response
+from bot.sandbox.x_oauth import XOAuth
 from bot.sandbox.x_state import PROBLEMS, XState, forbidden, invalid, not_found, problem
 
 WINDOW = 900
@@ -37,6 +40,7 @@ class XEmulator(Emulator):
     admin_actions = Emulator.admin_actions + (
         "add_user", "post", "send_dm", "answer_dm", "delete_tweet", "replies_from_account",
         "dms_from_account", "is_hidden", "throttle_next", "server_error_next",
+        "issue_tokens", "revoke_refresh_tokens", "usage_cap_next",
     )
 
     def __init__(self, account_id: str = "1500000000", username: str = "EksempelKommune",
@@ -52,11 +56,15 @@ class XEmulator(Emulator):
         self.route("GET", "/dm_events", self._dm_events)
         self.route("GET", "/dm_conversations/{conversation}/dm_events", self._dm_events)
         self.route("POST", "/dm_conversations/with/{participant}/messages", self._send_dm)
+        self.route("POST", "/oauth2/token", self._token, public=True)
+        self.static_token = token
         self.state_reset()
 
     def state_reset(self) -> None:
         self.state = XState(self.account_id, self.username)
         self.windows: dict[str, tuple[datetime, int]] = {}
+        self.oauth = XOAuth()
+        self.token = self.static_token
 
     # -- control (Python and admin HTTP) --------------------------------------------------
 
@@ -117,6 +125,32 @@ class XEmulator(Emulator):
                 "type": "about:blank", "status": status}
         self.fail_next(status, body, route=route, times=times)
 
+    def issue_tokens(self) -> list[str]:
+        """Authorize the app as the account did once (with `offline.access`): from now on
+        only the returned access token works, for two hours of emulator time, and the
+        returned refresh token renews it once."""
+        with self.lock:
+            self.token, refresh = self.oauth.grant(self.now())
+            return [self.token, refresh]
+
+    def revoke_refresh_tokens(self) -> None:
+        """The account owner removed the app on x.com: every refresh token is refused."""
+        with self.lock:
+            self.oauth.revoke()
+
+    def usage_cap_next(self, times: int = 1) -> None:
+        """429 `usage-capped`: the monthly cap or the prepaid credits are used up. The body
+        is the one X sends (xdevplatform/xdk issue #25); the rate-limit headers still
+        describe the 15-minute window, which is far from spent."""
+        reset = int((self.now() + timedelta(seconds=WINDOW)).timestamp())
+        headers = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "299",
+                   "x-rate-limit-reset": str(reset)}
+        body = {"account_id": "1", "product_name": "standard-basic", "title": "UsageCapExceeded",
+                "period": "Monthly", "scope": "Product",
+                "detail": "Usage cap exceeded: Monthly product cap",
+                "type": "https://api.twitter.com/2/problems/usage-capped"}
+        self.fail_next(429, body, headers, times=times)
+
     # -- emulator hooks -------------------------------------------------------------------
 
     def route_path(self, path: str) -> str | None:
@@ -125,6 +159,13 @@ class XEmulator(Emulator):
     def auth_error(self, problem_name: str) -> Response:
         status, title, kind, detail = _AUTH.get(problem_name, _AUTH["invalid"])
         return problem(status, title, detail, kind)
+
+    def _check_token(self, request: Request) -> Response | None:
+        """An access token from the token endpoint is refused once its two hours are up."""
+        refusal = super()._check_token(request)
+        if refusal is None and self.oauth.expired(self.now()):
+            return self.auth_error("expired")
+        return refusal
 
     def extra_headers(self, request: Request, response: Response) -> dict[str, str]:
         """Rate-limit headers of the route's window; windows advance with the emulator clock."""
@@ -219,6 +260,12 @@ class XEmulator(Emulator):
         found = [e for e in reversed(self.state.dms) if e.created >= month_ago
                  and (conversation is None or e.conversation_id == conversation)]
         return self.state.dm_page(request, found)
+
+    def _token(self, request: Request) -> Response:
+        response, access = self.oauth.refresh(request, self.now())
+        if access is not None:
+            self.token = access
+        return response
 
     def _send_dm(self, request: Request) -> Response:
         participant = request.args["participant"]

@@ -144,13 +144,38 @@ class Intake:
             reply_id=reply.external_id,
         )
 
-    def pause_account(self, platform: str, account: str, until: datetime) -> None:
-        """The platform throttles this account: skip its polls until `until`."""
+    def pause_account(self, platform: str, account: str, until: datetime,
+                      capped: bool = False) -> None:
+        """The platform throttles this account: skip its polls until `until`.
+
+        A spent usage cap (`capped`) lasts until someone acts or the month turns, so the unit
+        is told, once per cap: the next poll that reads again ends it (`pause_over`).
+        """
+        note = None
         with self.ctx.store.session() as session:
             status = self._status(session, platform, account)
             status.paused_until, status.updated_at = until, self.ctx.now()
+            if capped and not status.pause_notice:
+                status.pause_notice = "usage_capped"
+                note = self.ctx.owe_note(session, self.ctx.setup.comms_channel,
+                                         texts.usage_capped(platform, account, until))
             session.add(status)
-        log.warning("account %s/%s throttled; paused until %s", platform, account, until.isoformat())
+        if note is not None:
+            log.error("account %s/%s: the platform's usage cap is spent; asking again at %s",
+                      platform, account, until.isoformat())
+        else:
+            log.warning("account %s/%s throttled; paused until %s", platform, account,
+                        until.isoformat())
+        if note is not None:
+            self.followups.carry_out_now(note)
+
+    def pause_over(self, session: Session, platform: str, account: str) -> None:
+        """A poll read again: a later cap is news again."""
+        status = session.get(AccountStatus, (platform, account))
+        if status is not None and status.pause_notice:
+            status.pause_notice = ""
+            session.add(status)
+            log.info("account %s/%s reads again after its usage cap", platform, account)
 
     def stop_account(self, platform: str, account: str, reason: str) -> None:
         """The token is dead or lacks a permission: stop polling and tell the unit once."""
