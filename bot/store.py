@@ -114,6 +114,25 @@ class Store:
                 session.rollback()
                 raise
 
+    def truncate_wal(self) -> bool:
+        """Checkpoint SQLite's write-ahead log into the database and empty the file.
+
+        The WAL keeps every page image written since the last checkpoint, and a checkpoint
+        alone leaves old frames in the file to be overwritten later: after retention, text
+        deleted from the database would still be in those bytes. With `secure_delete` on,
+        the pages copied back hold no freed text. True when the WAL is now empty (or the
+        database is not SQLite); False when another connection's read kept it from finishing.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            # The driver connection is in autocommit (see `_sqlite_connect`): no BEGIN is
+            # emitted, as a checkpoint cannot complete inside a transaction.
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            busy, *_ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy == 0)
+
     @staticmethod
     def is_stored(session: Session, platform: str, external_id: str) -> bool:
         """Whether the item is already an inquiry: one index lookup, so a poll re-reading its

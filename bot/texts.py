@@ -422,3 +422,12 @@ def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = D
 def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
     return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
             "Kommunikationsenheden er orienteret.")
+
+
+# --- retention: what chat shows once an inquiry is anonymised (bot.retention_chat) ---------
+
+
+def chat_anonymised(days: int) -> str:
+    """Replaces a card, approval request or thread note whose inquiry retention anonymised."""
+    return (f"🗑️ Henvendelsen er anonymiseret efter {days} dage. "
+            "Borgerens navn og tekst er slettet efter reglerne for opbevaring af persondata.")
