@@ -6,6 +6,11 @@ statistics and the audit trail need: route, platform, kind, flags, state, every 
 who did what when. The platform item id stays too, so a re-polled old comment is still
 recognised and never opened again as a new inquiry.
 
+Free text goes wherever the bot keeps it: the inquiry, drafts, decisions, the reply, the
+chat notes still queued, and every event detail that is not an id or a code (a move's
+reason, a hide note). `run` then redacts the inquiry's cards in chat (`bot.retention_chat`)
+and empties SQLite's write-ahead log, which would otherwise keep old page images.
+
 The job is idempotent and safe on two replicas: each inquiry is claimed by a guarded
 `UPDATE ... WHERE anonymised_at IS NULL`, so only one run anonymises it and records it.
 """
