@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -249,14 +249,18 @@ def retention_run(
     ones still waiting for an ESDH case number."""
     from bot.assembly import load_configuration
     from bot.models import utcnow
-    from bot.retention import purge
+    from bot.retention import purge, run
     from bot.store import open_store
 
     settings = _settings()
     policy = load_configuration(str(settings.rules_file)).retention
     store = open_store(settings.database_url)
     try:
-        outcome = purge(store, utcnow(), policy, dry_run=dry_run)
+        if dry_run:
+            outcome = purge(store, utcnow(), policy, dry_run=True)
+        else:
+            done = run(store, utcnow(), policy, _slack_for_retention(settings))
+            outcome = done.outcome
     finally:
         store.engine.dispose()
     label = "inquiries to anonymise" if dry_run else "inquiries anonymised"
@@ -264,6 +268,32 @@ def retention_run(
     if outcome.awaiting_journal:
         typer.echo(f"journal-relevant, no ESDH case number after {policy.journal_alert_days} days: "
                    f"{_counted(outcome.awaiting_journal)}")
+    if not dry_run:
+        typer.echo(_chat_line(done.chat))
+
+
+def _slack_for_retention(settings: Settings) -> Any:
+    """The Slack gateway retention redacts old cards through; None without a bot token."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not token:
+        return None
+    from slack_sdk import WebClient
+
+    from bot.chat.slack import SlackGateway
+
+    return SlackGateway(WebClient(token=token, base_url=settings.slack_api_url))
+
+
+def _chat_line(chat: Any) -> str:
+    """What retention did in Slack, in one line an operator can act on."""
+    if chat is None:
+        return "chat messages not redacted: no BORGERBOT_SLACK_BOT_TOKEN; they wait for a run with it"
+    line = f"chat messages redacted: {chat.redacted}, still to redact: {chat.left}"
+    if chat.interrupted:
+        line += f" (Slack answered {chat.interrupted}; the next run resumes)"
+    elif chat.failing:
+        line += f" (Slack refused: {', '.join(sorted(set(chat.failing)))}; see the log)"
+    return line
 
 
 def _counted(ids: tuple[int, ...]) -> str:

@@ -298,3 +298,21 @@ class PlatformToken(SQLModel, table=True):
     refresh_token: str = Field(max_length=2000)
     seed: str = Field(max_length=64)
     updated_at: datetime = _time()
+
+
+class ChatRedaction(SQLModel, table=True):
+    """A bot message in chat that showed an anonymised inquiry's citizen (its card, approval
+    request or a note in its thread), to be replaced by a short anonymised notice. `done_at`
+    is set once chat shows the notice (or the message is gone), so retention resumes where
+    a crash or a Slack outage stopped it and never redacts a message twice needlessly."""
+
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_chatredaction_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inquiry_id: int = Field(foreign_key="inquiry.id", index=True)
+    channel: str = Field(max_length=100)
+    ts: str = Field(max_length=50)
+    days: int = 0  # the inquiry's age at anonymisation, in whole days after it settled
+    done_at: datetime | None = _time(nullable=True, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=100)  # Slack's error code, never a text

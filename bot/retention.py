@@ -6,30 +6,48 @@ statistics and the audit trail need: route, platform, kind, flags, state, every 
 who did what when. The platform item id stays too, so a re-polled old comment is still
 recognised and never opened again as a new inquiry.
 
+Free text goes wherever the bot keeps it: the inquiry, drafts, decisions, the reply, the
+chat notes still queued, and every event detail that is not an id or a code (a move's
+reason, a hide note). `run` then redacts the inquiry's cards in chat (`bot.retention_chat`)
+and empties SQLite's write-ahead log, which would otherwise keep old page images.
+
 The job is idempotent and safe on two replicas: each inquiry is claimed by a guarded
 `UPDATE ... WHERE anonymised_at IS NULL`, so only one run anonymises it and records it.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from bot.chat.base import ChatGateway
 from bot.errors import ConfigError
-from bot.models import Decision, Draft, Event, Inquiry, InquiryState, Reply
+from bot.models import ChatFollowUp, Decision, Draft, Event, Inquiry, InquiryState, Reply
+from bot.retention_chat import RedactionOutcome, redact_chat
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 SETTLED = (InquiryState.ANSWERED, InquiryState.CLOSED)
 SHORT_CLOSE_REASONS = frozenset({"no_reply_needed", "spam"})
 MODERATION_ACTIONS = ("hidden", "unhidden")
-PERSONAL_DETAIL_KEYS = frozenset({"snapshot", "text", "permalink", "author_name", "author_id"})
-"""Event details that can quote the citizen or lead to them; the rest of an event is kept."""
+KEPT_DETAIL_KEYS = frozenset({
+    "route", "urgent", "channel", "draft_id", "reply_id", "external_id", "from_route", "to_route",
+    "kind", "rule", "case_number", "attempted", "account", "platform",
+})
+"""Event details that are ids, codes or flags; every other key (a snapshot, a permalink, a
+move reason, a hide note, anything added later) may quote the citizen and goes."""
+CODED_REASON_ACTIONS = frozenset({"hidden", "unhidden", "closed", "send_failed"})
+"""Events whose `reason` is a code chosen from a list (kept for statistics and the moderation
+log); a move's reason is typed by hand and goes."""
 _CHUNK = 500
 
 
@@ -116,6 +134,42 @@ def purge(store: Store, now: datetime, policy: RetentionPolicy, *, dry_run: bool
     return RetentionOutcome(done, awaiting)
 
 
+@dataclass(frozen=True)
+class RetentionRun:
+    """One whole retention run: the database, then chat, then SQLite's log emptied."""
+
+    outcome: RetentionOutcome
+    chat: RedactionOutcome | None
+    """None when no chat was given (no Slack token): the queue waits for a run that has one."""
+    wal_emptied: bool
+    """False when another connection kept SQLite's log from being emptied: the deleted text
+    may linger in the -wal file until the next run (always True on PostgreSQL)."""
+
+
+def run(
+    store: Store,
+    now: datetime,
+    policy: RetentionPolicy,
+    chat: ChatGateway | None,
+    *,
+    chat_limit: int | None = None,
+    pause: Callable[[float], None] = time.sleep,
+) -> RetentionRun:
+    """Anonymise what is due, redact the anonymised inquiries' chat messages (at most
+    `chat_limit` this run, the rest at the next), and leave no deleted text in SQLite's log."""
+    outcome = purge(store, now, policy)
+    redacted = None
+    try:
+        if chat is not None:
+            redacted = redact_chat(store, chat, now, limit=chat_limit, pause=pause)
+    finally:
+        emptied = store.truncate_wal()
+    if not emptied:
+        log.warning("retention: another connection kept SQLite's log from being emptied; "
+                    "deleted text may stay in the -wal file until the next run")
+    return RetentionRun(outcome, redacted, emptied)
+
+
 def _settled_at() -> ColumnElement[datetime]:
     """When the inquiry stopped moving: the answer, else its last state change (the close)."""
     return func.coalesce(Inquiry.answered_at, Inquiry.updated_at)
@@ -186,20 +240,26 @@ def _anonymise(store: Store, inquiry_id: int, rule: str, now: datetime) -> bool:
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        for model in (Draft, Reply):
-            session.execute(update(model).where(col(model.inquiry_id) == inquiry_id).values(text=""))
+        session.execute(update(Draft).where(col(Draft.inquiry_id) == inquiry_id).values(text=""))
+        session.execute(update(Reply).where(col(Reply.inquiry_id) == inquiry_id).values(text="", last_error=""))
         session.execute(
             update(Decision).where(col(Decision.inquiry_id) == inquiry_id).values(text="", comment="")
         )
+        # A note chat never took (a rejection quoting the officer's comment) is news to nobody now.
+        session.execute(delete(ChatFollowUp).where(col(ChatFollowUp.inquiry_id) == inquiry_id))
         _scrub_events(session, inquiry_id)
         store.record(session, "anonymised", inquiry_id=inquiry_id, at=now, rule=rule)
     return True
 
 
 def _scrub_events(session: Session, inquiry_id: int) -> None:
-    """The one edit ever made to the event log: personal snapshots go, who/what/when stay."""
+    """The one edit ever made to the event log: free text goes, who/what/when stay."""
     for event in session.exec(select(Event).where(Event.inquiry_id == inquiry_id)).all():
-        if PERSONAL_DETAIL_KEYS.isdisjoint(event.detail):
-            continue
-        event.detail = {k: v for k, v in event.detail.items() if k not in PERSONAL_DETAIL_KEYS}
-        session.add(event)
+        kept = {k: v for k, v in event.detail.items() if _kept(event.action, k)}
+        if kept != event.detail:
+            event.detail = kept
+            session.add(event)
+
+
+def _kept(action: str, key: str) -> bool:
+    return key in KEPT_DETAIL_KEYS or (key == "reason" and action in CODED_REASON_ACTIONS)

@@ -27,13 +27,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.leases import release, try_acquire
 from bot.polling import poll_account
 from bot.reminders import sweep
-from bot.retention import RetentionPolicy, purge
+from bot.retention import RetentionPolicy
+from bot.retention import run as run_retention
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 KEEPER = "leases"
 RETENTION_INTERVAL = 24 * 60 * 60.0
+RETENTION_CHAT_LIMIT = 250
+"""Chat messages one daily run redacts: about five minutes at Slack's pace for `chat.update`,
+so a stop waits no longer; `borgerbot retention run` redacts the rest at once."""
 SWEEP_POSTING_SHARE = 0.8
 """Of each sweep interval, the part a sweep may spend posting a backlog of cards: a burst then
 drains at nearly Slack's pace, and each sweep ends before the next is due."""
@@ -160,7 +164,12 @@ def _sweep(workflow: Any, posting_budget: float) -> None:
 
 
 def _retain(workflow: Any, policy: RetentionPolicy) -> None:
-    outcome = purge(workflow.ctx.store, workflow.ctx.now(), policy)
+    done = run_retention(workflow.ctx.store, workflow.ctx.now(), policy, workflow.ctx.chat,
+                         chat_limit=RETENTION_CHAT_LIMIT)
+    outcome = done.outcome
+    if done.chat is not None and done.chat.left:
+        log.warning("retention: %d chat messages still show a citizen; the next run redacts more",
+                    done.chat.left)
     if outcome.anonymised:
         log.info("retention: anonymised %d settled inquiries", len(outcome.anonymised))
     if outcome.awaiting_journal:

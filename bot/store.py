@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, insert, text
+from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, create_engine, select
 
@@ -24,21 +24,49 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 LOOKUP_CHUNK = 1000  # ids per IN list: well under SQLite's and PostgreSQL's bound-parameter limits
 
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 30  # a writer waits this long for another's lock before failing
+
+
 def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend: SQLite gets WAL and foreign keys, PostgreSQL a pool check."""
+    """An engine tuned for the backend: SQLite gets real transactions, WAL, foreign keys and
+    secure delete; PostgreSQL a pool check."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Take transaction control away from pysqlite, then set the connection's pragmas.
+
+    pysqlite's legacy mode emits BEGIN only before INSERT/UPDATE/DELETE, never before a
+    SAVEPOINT, so a session's first savepoint opened SQLite's transaction itself and its
+    RELEASE committed everything before it: a poll that failed later kept half its writes.
+    This is SQLAlchemy's documented recipe for every Python version ("Using SQLAlchemy to
+    emit BEGIN in lieu of SQLite's transaction control", dialects/sqlite): `isolation_level
+    = None` here, our own BEGIN in `_sqlite_begin`. The pragmas run outside any transaction,
+    as `journal_mode` must.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # retention's deleted text is overwritten, not freed
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Every transaction starts with BEGIN IMMEDIATE: it takes the write lock up front and
+    waits the busy timeout for it. A deferred BEGIN would read a snapshot first, and in WAL
+    mode a transaction whose snapshot went stale while it waited for the lock fails at once
+    with "database is locked" (SQLITE_BUSY_SNAPSHOT, no busy wait), as two officers clicking
+    approve together would. Readers outside the bot (sqlite3 CLI, backups) still see WAL
+    snapshots; within the bot SQLite writes one transaction at a time anyway."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -85,6 +113,25 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    def truncate_wal(self) -> bool:
+        """Checkpoint SQLite's write-ahead log into the database and empty the file.
+
+        The WAL keeps every page image written since the last checkpoint, and a checkpoint
+        alone leaves old frames in the file to be overwritten later: after retention, text
+        deleted from the database would still be in those bytes. With `secure_delete` on,
+        the pages copied back hold no freed text. True when the WAL is now empty (or the
+        database is not SQLite); False when another connection's read kept it from finishing.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as connection:
+            # The driver connection is in autocommit (see `_sqlite_connect`): no BEGIN is
+            # emitted, as a checkpoint cannot complete inside a transaction.
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            busy, *_ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy == 0)
 
     @staticmethod
     def is_stored(session: Session, platform: str, external_id: str) -> bool:

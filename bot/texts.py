@@ -476,3 +476,12 @@ def usage_capped(platform: str, account: str, until: datetime, tz: str = DEFAULT
             f"prøver igen af sig selv (næste gang {clock(until, tz)}) og fortsætter, så "
             f"snart {name} åbner igen. Bed IT købe kreditter eller hæve grænsen i {name}s "
             "udviklerportal, hvis det ikke kan vente.")
+
+
+# --- retention: what chat shows once an inquiry is anonymised (bot.retention_chat) ---------
+
+
+def chat_anonymised(days: int) -> str:
+    """Replaces a card, approval request or thread note whose inquiry retention anonymised."""
+    return (f"🗑️ Henvendelsen er anonymiseret efter {days} dage. "
+            "Borgerens navn og tekst er slettet efter reglerne for opbevaring af persondata.")

@@ -65,6 +65,10 @@ class ChatGateway(Protocol):
     def update(self, ref: ChatRef, view: InquiryView, *, approval: bool = False) -> None:
         """Redraw an existing card or approval request with the view's current state."""
 
+    def replace_with_notice(self, ref: ChatRef, text: str) -> None:
+        """Replace a message of ours, blocks and all, with a plain Danish notice (retention
+        redacts an anonymised inquiry's card this way)."""
+
     def post_in_thread(self, ref: ChatRef, text: str, *, marker: str | None = None) -> ChatRef:
         """A plain Danish message in the thread of `ref` (reminders, rejections, failures)."""
 

@@ -100,6 +100,12 @@ class SlackGateway:
         render = slack_blocks.approval_request if approval else slack_blocks.inquiry_card
         self._call(self._client.chat_update, channel=ref.channel, ts=ref.ts, **render(view))
 
+    def replace_with_notice(self, ref: ChatRef, text: str) -> None:
+        # chat.update keeps omitted blocks and attachments on screen; `[]` removes them
+        # (docs.slack.dev/reference/methods/chat.update; python-slack-sdk issue 523).
+        self._call(self._client.chat_update, channel=ref.channel, ts=ref.ts, blocks=[], attachments=[],
+                   **self._plain(text))
+
     def post_in_thread(self, ref: ChatRef, text: str, *, marker: str | None = None) -> ChatRef:
         return self._post(ref.channel, self._plain(text), marker, thread_ts=ref.ts)
 
