@@ -422,3 +422,8 @@ def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = D
 def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
     return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
             "Kommunikationsenheden er orienteret.")
+
+
+# --- Intake that never stops (issue 13, intake) -------------------------------------------
+
+KINDS["post"] = "Opslag fra en borger"

@@ -30,7 +30,7 @@ class IncomingItem:
     platform: str
     account: str
     external_id: str
-    kind: str  # comment, reply, message, mention
+    kind: str  # comment, reply, message, mention, post (a visitor post on a Facebook Page)
     author_id: str
     author_name: str
     text: str
