@@ -14,6 +14,7 @@ from typing import Any
 from bot.errors import ConfigError
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
+from bot.platforms.http import Limits
 from bot.settings import Settings
 
 KNOWN_KEYS = ("platform", "account", "name", "token_env", "poll_interval")
@@ -96,5 +97,7 @@ def build_clients(
         clients[(account.platform, account.account)] = client_class(
             account.account, token, base_url_for(settings, account.platform),
             timeout=settings.http_timeout_seconds,
+            limits=Limits(settings.max_pages_per_poll, settings.max_items_per_poll,
+                          settings.max_response_bytes),
         )
     return clients

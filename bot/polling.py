@@ -3,6 +3,13 @@
 The items and the cursor that covers them are written in one transaction, so a crash at any
 point either stores both or neither: the next poll fetches the same items again and the
 unique (platform, external id) key turns the repeats into nothing.
+
+One item that cannot be stored never stops its stream: should the batch's transaction fail,
+the items are stored again one transaction each, the one that fails is set aside (an ERROR
+line and a Danish notice to the communication unit) and the cursor moves past it. Items the
+connector could not read at all arrive as `FetchResult.set_aside` and are reported the same
+way. A stream that fails for a reason nobody foresaw is logged at ERROR and the account's
+other streams are still polled.
 """
 
 from __future__ import annotations
@@ -11,13 +18,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.errors import AuthExpired, ObjectGone, PlatformError, PlatformUnavailable, RateLimited
 from bot.models import AccountStatus, PollCursor
-from bot.platforms.base import PlatformClient
+from bot.platforms.base import FetchResult, IncomingItem, PlatformClient, SetAside
 from bot.store import Store
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+DATABASE_TROUBLE = (OperationalError, InterfaceError)
+"""The database itself failed (locked, gone, restarting): no item is to blame for that."""
 
 
 @dataclass
@@ -93,27 +105,77 @@ def _poll_stream(
         log.warning("%s/%s %s: object gone, skipped: %s", client.platform, client.account, stream, exc)
         return True
     except PlatformError as exc:
-        # A refusal nobody classified (a bad parameter, an API change): the account's next
-        # poll tries again, and the other accounts of this cycle are still polled.
+        # A refusal nobody classified (a bad parameter, an API change, a paging loop): the
+        # next poll tries again, and the other streams and accounts are still polled.
         log.error("%s/%s %s refused, next poll retries: %s", client.platform, client.account, stream, exc)
         outcome.skipped_reason = "failed"
-        return False
+        return True
+    except Exception as exc:  # noqa: BLE001 - one stream's surprise must not stop the others
+        log.error("%s/%s %s could not be read, next poll retries: %s: %s",
+                  client.platform, client.account, stream, type(exc).__name__, exc)
+        outcome.skipped_reason = "failed"
+        return True
+    for aside in result.set_aside:
+        workflow.intake.set_aside(client.platform, client.account, stream, aside)
+    try:
+        _store(workflow, client, stream, result, result.items, now, outcome)
+    except DATABASE_TROUBLE:
+        raise
+    except Exception as exc:  # noqa: BLE001 - retried item by item just below
+        log.warning("%s/%s %s: storing the batch failed (%s), storing item by item",
+                    client.platform, client.account, stream, type(exc).__name__)
+        _store_one_by_one(workflow, client, stream, result, now, outcome)
+    return True
+
+
+def _store_one_by_one(
+    workflow: Workflow, client: PlatformClient, stream: str, result: FetchResult, now: datetime,
+    outcome: PollOutcome,
+) -> None:
+    """Each item in a transaction of its own, the one that fails set aside; then the cursor.
+
+    A crash half way leaves some items stored and the cursor where it was: the next poll
+    reads them again and the unique key absorbs the repeats."""
+    for item in result.items:
+        try:
+            _store(workflow, client, stream, result, [item], now, outcome, cursor=False)
+        except DATABASE_TROUBLE:
+            raise  # the database, not the item: the next poll tries again
+        except Exception as exc:  # noqa: BLE001 - this item is set aside, the rest go on
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+            workflow.intake.set_aside(client.platform, client.account, stream,
+                                      SetAside(item.external_id, reason))
+    _store(workflow, client, stream, result, [], now, outcome)
+
+
+def _store(
+    workflow: Workflow, client: PlatformClient, stream: str, result: FetchResult,
+    items: list[IncomingItem], now: datetime, outcome: PollOutcome, *, cursor: bool = True,
+) -> None:
+    """Store `items` and, with `cursor`, the own replies and the new cursor, in one transaction.
+
+    The outcome is counted only once the transaction committed."""
+    store = workflow.ctx.store
+    counted = PollOutcome()
     with store.session() as session:
-        known = store.stored_among(session, client.platform, [item.external_id for item in result.items])
-        outcome.repeats += len(known)
-        for item in result.items:
+        known = store.stored_among(session, client.platform, [item.external_id for item in items])
+        counted.repeats += len(known)
+        for item in items:
             if item.external_id in known:
                 continue
             if workflow.intake.ingest(session, item) is None:
-                outcome.repeats += 1
+                counted.repeats += 1
             else:
-                outcome.stored += 1
-        for own in result.own_replies:
-            workflow.intake.record_own_reply(session, own)
-            outcome.own_replies += 1
-        cursor = session.get(PollCursor, (client.platform, client.account, stream)) or PollCursor(
-            platform=client.platform, account=client.account, stream=stream
-        )
-        cursor.position, cursor.updated_at = result.next_cursor, now
-        session.add(cursor)
-    return True
+                counted.stored += 1
+        if cursor:
+            for own in result.own_replies:
+                workflow.intake.record_own_reply(session, own)
+                counted.own_replies += 1
+            row = session.get(PollCursor, (client.platform, client.account, stream)) or PollCursor(
+                platform=client.platform, account=client.account, stream=stream
+            )
+            row.position, row.updated_at = result.next_cursor, now
+            session.add(row)
+    outcome.stored += counted.stored
+    outcome.repeats += counted.repeats
+    outcome.own_replies += counted.own_replies

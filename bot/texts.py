@@ -427,3 +427,12 @@ def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) ->
 # --- Intake that never stops (issue 13, intake) -------------------------------------------
 
 KINDS["post"] = "Opslag fra en borger"
+
+
+def item_set_aside(platform: str, account: str, external_id: str) -> str:
+    """An item borgerbot could not store: a person must look at it. Ids come escaped."""
+    name = PLATFORMS.get(platform, platform)
+    ident = f" (id {external_id})" if external_id != "?" else ""
+    return (f"⚠️ En henvendelse fra {name} ({account}){ident} kunne ikke modtages, fordi "
+            "platformen sendte den i en form, borgerbot ikke kender. Se efter den på platformen og "
+            "svar der, og bed IT se i loggen. De andre henvendelser hentes som normalt.")

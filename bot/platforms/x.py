@@ -24,7 +24,15 @@ import httpx
 
 from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import (
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    Limits,
+    RetryPolicy,
+    make_http,
+)
 from bot.platforms.x_messages import DmReader, parse_time
 
 log = logging.getLogger(__name__)
@@ -71,6 +79,7 @@ class XClient:
         http: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
         dm_page_size: int = 20,
         overlap: timedelta = timedelta(minutes=10),
     ) -> None:
@@ -78,7 +87,8 @@ class XClient:
         self._root = base_url.rstrip("/") + "/2"
         self._headers = {"Authorization": f"Bearer {token}"}
         self._api = ApiClient(http or make_http(base_url, timeout=timeout), platform=self.platform,
-                              account=account, secrets=[token], classify=classify, retry=retry)
+                              account=account, secrets=[token], classify=classify, retry=retry,
+                              limits=limits)
         self._dms = DmReader(self._get_pages, account, dm_page_size, overlap)
 
     def streams(self) -> list[str]:
@@ -87,6 +97,7 @@ class XClient:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        self._api.begin_poll()
         if stream == "messages":
             try:
                 return self._dms.fetch_new(cursor)
@@ -173,6 +184,7 @@ class XClient:
         X has no client key; the workflow sends one reply per inquiry, so a reply of ours
         to the target is the one this key stands for.
         """
+        self._api.begin_poll()
         if target.mode == "message":
             conversation = target.ref["dm_conversation_id"]
             found = self._dms.own_answer(conversation, target.ref["dm_event_id"])
@@ -197,15 +209,25 @@ class XClient:
         self._api.close()
 
     def _get_pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
-        """Every page of a newest-first X list; `meta.next_token` is absent on the last."""
+        """Every page of a newest-first X list; `meta.next_token` is absent on the last.
+
+        A token seen before in this walk (a `next_token` loop), or a poll past its limits,
+        ends the walk with a `PlatformError`; so does a page that is not a JSON object."""
         params = {k: v for k, v in params.items() if v}
+        walk = self._api.walk(f"X paging of {path}")
         while True:
             page = self._api.call("GET", self._root + path, params=params, headers=self._headers)
+            if not isinstance(page, dict):
+                raise self._api.error(PlatformError, f"GET {path}: a page of an unexpected form")
+            data = page.get("data")
+            walk.took(len(data) if isinstance(data, list) else 0)
             yield page
-            token = page.get("meta", {}).get("next_token")
+            meta = page.get("meta")
+            token = meta.get("next_token") if isinstance(meta, dict) else None
             if not token:
                 return
-            params["pagination_token"] = token
+            walk.follow(str(token))
+            params["pagination_token"] = str(token)
 
 
 def _replied_to(tweet: dict[str, Any]) -> str | None:

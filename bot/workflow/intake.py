@@ -24,8 +24,8 @@ from bot import deadlines, routing, texts
 from bot.chat.base import ChatGateway, ChatRef, InquiryView
 from bot.errors import ChatError
 from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
-from bot.platforms.base import IncomingItem, OwnReply, target_to_json
-from bot.privacy import mask_cpr
+from bot.platforms.base import IncomingItem, OwnReply, SetAside, target_to_json
+from bot.privacy import mask_cpr, slack_escape
 from bot.workflow.context import WorkflowContext
 from bot.workflow.followups import FollowUps
 from bot.workflow.outbox import Message, Outbox
@@ -60,6 +60,7 @@ class Intake:
         self.followups = followups
         self.outbox = Outbox(ctx)
         self._passed_over: set[str] = set()  # channels a sweep's budget ran out before
+        self._told_aside: set[tuple[str, str, str]] = set()  # items this process reported
 
     def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
         """Store a new item in the caller's transaction; None when it was already stored."""
@@ -143,6 +144,26 @@ class Intake:
             inquiry_id=inquiry.id,
             reply_id=reply.external_id,
         )
+
+    def set_aside(self, platform: str, account: str, stream: str, aside: SetAside) -> None:
+        """An item that cannot be read or stored: one ERROR line and one Danish notice to the
+        unit, so a person looks at it on the platform; the poll goes on without it.
+
+        Reported once per process and item: a re-read overlap window must not repeat it."""
+        key = (platform, account, aside.external_id)
+        log.error("%s/%s %s: item %s set aside, it could not be stored: %s; "
+                  "look at it on the platform, the rest of the poll went on",
+                  platform, account, stream, aside.external_id, aside.reason)
+        if key in self._told_aside:
+            return
+        self._told_aside.add(key)
+        with self.ctx.store.session() as session:
+            self.ctx.record(session, "item_set_aside", actor=f"platform:{platform}", account=account,
+                            stream=stream, external_id=aside.external_id, reason=aside.reason)
+            note = self.ctx.owe_note(session, self.ctx.setup.comms_channel,
+                                     texts.item_set_aside(platform, slack_escape(account),
+                                                          slack_escape(aside.external_id[:100])))
+        self.followups.carry_out_now(note)
 
     def pause_account(self, platform: str, account: str, until: datetime) -> None:
         """The platform throttles this account: skip its polls until `until`."""
