@@ -25,6 +25,7 @@ from bot.chat.base import ChatGateway, ChatRef, InquiryView
 from bot.errors import ChatError
 from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, SetAside, target_to_json
+from bot.platforms.http import STOPPING
 from bot.privacy import mask_cpr, slack_escape
 from bot.workflow.context import WorkflowContext
 from bot.workflow.followups import FollowUps
@@ -242,7 +243,7 @@ class Intake:
     def _publish_channel(self, channel: str, routes: list[str], deadline: float, alerts: _AlertLane) -> int:
         """One channel's cards, a batch at a time; a chat failure stops this channel until the
         next sweep."""
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or STOPPING.is_set():
             self._passed_over.add(channel)
             return 0
         self._passed_over.discard(channel)
@@ -250,7 +251,7 @@ class Intake:
         posted = 0
 
         def out_of_time() -> bool:
-            return time.monotonic() >= deadline
+            return time.monotonic() >= deadline or STOPPING.is_set()  # SIGTERM: stop posting
 
         while batch := self._next_batch(routes, position):
             try:
