@@ -15,6 +15,7 @@ from bot.errors import ConfigError
 from bot.models import utcnow
 from bot.platforms import PLATFORMS
 from bot.platforms.base import PlatformClient
+from bot.platforms.http import Limits
 from bot.platforms.x_auth import XApp
 from bot.settings import Settings
 from bot.store import Store
@@ -103,7 +104,10 @@ def build_clients(
         client_class = PLATFORMS[account.platform]
         clients[(account.platform, account.account)] = client_class(
             account.account, token, base_url_for(settings, account.platform),
-            timeout=settings.http_timeout_seconds, **extra,
+            timeout=settings.http_timeout_seconds,
+            limits=Limits(settings.max_pages_per_poll, settings.max_items_per_poll,
+                          settings.max_response_bytes),
+            **extra,
         )
     return clients
 

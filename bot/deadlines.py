@@ -20,9 +20,11 @@ from typing import NamedTuple
 from bot.calendar import BusinessCalendar
 
 KIND_SLOTS: Mapping[str, str] = MappingProxyType(
-    {"comment": "comment", "reply": "comment", "message": "message", "mention": "mention"}
+    {"comment": "comment", "reply": "comment", "message": "message", "mention": "mention",
+     "post": "comment"}
 )
-"""Inquiry kind -> deadline slot; a reply in a comment thread is answered like a comment."""
+"""Inquiry kind -> deadline slot; a reply in a comment thread, and a visitor post on a Page (public,
+answered in its own comment thread), are answered like a comment."""
 
 SHIPPED_DEADLINES: Mapping[str, timedelta | None] = MappingProxyType(
     {

@@ -68,6 +68,7 @@ class InquiryKind(str, enum.Enum):
     REPLY = "reply"
     MESSAGE = "message"
     MENTION = "mention"
+    POST = "post"  # a visitor post: a citizen's own post on the Facebook Page
 
 
 class InquiryState(str, enum.Enum):

@@ -3,13 +3,24 @@
 The items and the cursor that covers them are written in one transaction, so a crash at any
 point either stores both or neither: the next poll fetches the same items again and the
 unique (platform, external id) key turns the repeats into nothing.
+
+One item that cannot be stored never stops its stream: should the batch's transaction fail,
+the items are stored again under a savepoint each, in one transaction with the cursor: the
+one that fails is rolled back alone and set aside (an ERROR line and a Danish notice to the
+communication unit) and the cursor moves past it. Items the
+connector could not read at all arrive as `FetchResult.set_aside` and are reported the same
+way. A stream that fails for a reason nobody foresaw is logged at ERROR and the account's
+other streams are still polled.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.errors import (
     AuthExpired,
@@ -20,11 +31,14 @@ from bot.errors import (
     UsageCapped,
 )
 from bot.models import AccountStatus, PollCursor
-from bot.platforms.base import PlatformClient
+from bot.platforms.base import FetchResult, IncomingItem, PlatformClient, SetAside
 from bot.store import Store
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+DATABASE_TROUBLE = (OperationalError, InterfaceError)
+"""The database itself failed (locked, gone, restarting): no item is to blame for that."""
 
 
 @dataclass
@@ -101,28 +115,87 @@ def _poll_stream(
         log.warning("%s/%s %s: object gone, skipped: %s", client.platform, client.account, stream, exc)
         return True
     except PlatformError as exc:
-        # A refusal nobody classified (a bad parameter, an API change): the account's next
-        # poll tries again, and the other accounts of this cycle are still polled.
+        # A refusal nobody classified (a bad parameter, an API change, a paging loop): the
+        # next poll tries again, and the other streams and accounts are still polled.
         log.error("%s/%s %s refused, next poll retries: %s", client.platform, client.account, stream, exc)
         outcome.skipped_reason = "failed"
-        return False
+        return True
+    except Exception as exc:  # noqa: BLE001 - one stream's surprise must not stop the others
+        log.error("%s/%s %s could not be read, next poll retries: %s: %s",
+                  client.platform, client.account, stream, type(exc).__name__, exc)
+        outcome.skipped_reason = "failed"
+        return True
+    for aside in result.set_aside:
+        workflow.intake.set_aside(client.platform, client.account, stream, aside)
+    try:
+        _store(workflow, client, stream, result, result.items, now, outcome)
+    except DATABASE_TROUBLE:
+        raise
+    except Exception as exc:  # noqa: BLE001 - retried item by item just below
+        log.warning("%s/%s %s: storing the batch failed (%s), storing item by item",
+                    client.platform, client.account, stream, type(exc).__name__)
+        _store_one_by_one(workflow, client, stream, result, now, outcome)
+    return True
+
+
+def _store_one_by_one(
+    workflow: Workflow, client: PlatformClient, stream: str, result: FetchResult, now: datetime,
+    outcome: PollOutcome,
+) -> None:
+    """The batch again, each item under a savepoint of its own: the one that fails is rolled
+    back alone and set aside, the others and the cursor still commit together (or, should
+    the cursor's write fail too, not at all)."""
+    aside = _store(workflow, client, stream, result, result.items, now, outcome, isolate=True)
+    for external_id, reason in aside:
+        workflow.intake.set_aside(client.platform, client.account, stream, SetAside(external_id, reason))
+
+
+def _store(
+    workflow: Workflow, client: PlatformClient, stream: str, result: FetchResult,
+    items: list[IncomingItem], now: datetime, outcome: PollOutcome, *, isolate: bool = False,
+) -> list[tuple[str, str]]:
+    """Store `items`, the own replies and the new cursor in one transaction; with `isolate`,
+    an item that fails is rolled back to its savepoint and returned as (id, reason) instead.
+
+    The outcome is counted only once the transaction committed."""
+    store = workflow.ctx.store
+    counted, failed = PollOutcome(), []
     with store.session() as session:
-        known = store.stored_among(session, client.platform, [item.external_id for item in result.items])
-        outcome.repeats += len(known)
-        for item in result.items:
+        known = store.stored_among(session, client.platform, [item.external_id for item in items])
+        counted.repeats += len(known)
+        for item in items:
             if item.external_id in known:
                 continue
-            if workflow.intake.ingest(session, item) is None:
-                outcome.repeats += 1
+            try:
+                with session.begin_nested() if isolate else nullcontext():
+                    ingested = workflow.intake.ingest(session, item)
+            except DATABASE_TROUBLE:
+                raise  # the database, not the item: the next poll tries again
+            except Exception as exc:  # this item is set aside, the rest go on
+                if not isolate:
+                    raise
+                failed.append((item.external_id, _reason(exc)))
+                continue
+            if ingested is None:
+                counted.repeats += 1
             else:
-                outcome.stored += 1
+                counted.stored += 1
         for own in result.own_replies:
             workflow.intake.record_own_reply(session, own)
-            outcome.own_replies += 1
-        cursor = session.get(PollCursor, (client.platform, client.account, stream)) or PollCursor(
+            counted.own_replies += 1
+        row = session.get(PollCursor, (client.platform, client.account, stream)) or PollCursor(
             platform=client.platform, account=client.account, stream=stream
         )
-        cursor.position, cursor.updated_at = result.next_cursor, now
-        session.add(cursor)
+        row.position, row.updated_at = result.next_cursor, now
+        session.add(row)
         workflow.intake.pause_over(session, client.platform, client.account)
-    return True
+    outcome.stored += counted.stored
+    outcome.repeats += counted.repeats
+    outcome.own_replies += counted.own_replies
+    return failed
+
+
+def _reason(exc: Exception) -> str:
+    """The exception's type and first line, short: enough for IT, and no citizen text."""
+    first = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"

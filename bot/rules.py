@@ -30,7 +30,7 @@ ROUTE_KEYS = ("name", "channel", "group", "rules", "exclude", "exclude_regex")
 FLAG_KEYS = ("name", "rules", "exclude", "exclude_regex", "min_score")
 RULE_KEYS = ("weight", "keywords", "words", "phrases", "regex", "kinds", "no_words")
 FLAGS = ("urgent", "no_reply_needed", "journal_required", "sensitive")
-KINDS = ("comment", "reply", "message", "mention")
+KINDS = ("comment", "reply", "message", "mention", "post")
 
 LineOf = Callable[[KeyPath], "int | None"]
 

@@ -2,14 +2,17 @@
 
 One process holds the chat front end, a poll job per account and the deadline sweep; two
 or more such processes on one PostgreSQL database share the jobs through leases (see
-`bot.scheduler`). On SIGTERM or SIGINT the scheduler finishes the jobs in flight (each is a
-short transaction, so abandoning one loses nothing), the leases are released so another
-replica takes the jobs over at once, and the Slack connection is closed.
+`bot.scheduler`). On SIGTERM or SIGINT no platform request starts or is read on any more
+(`bot.platforms.http.STOPPING`), the jobs in flight get `STOP_GRACE_SECONDS` to finish (each
+is a short transaction, so abandoning one loses nothing: its items come again on the next
+poll), the leases are released so another replica takes the jobs over at once, and the
+process exits within a few seconds even when a platform holds a request open.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from typing import Any
@@ -19,6 +22,7 @@ from slack_sdk import WebClient
 from bot.accounts import build_clients
 from bot.assembly import Configuration, build_workflow, load_configuration, resolve_front_end
 from bot.chat.slack import SlackGateway
+from bot.platforms.http import STOPPING
 from bot.polling import PollOutcome, poll_account
 from bot.scheduler import JobLeases, build_scheduler
 from bot.settings import Settings
@@ -26,6 +30,9 @@ from bot.store import open_store
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 3.0
+"""How long a clean stop waits for the jobs in flight before it leaves them behind."""
 
 
 def assemble(settings: Settings) -> tuple[Configuration, Workflow, WebClient]:
@@ -75,6 +82,7 @@ def run(settings: Settings) -> None:
 
     def on_signal(signum: int, _frame: Any) -> None:
         log.info("received signal %s, stopping", signum)
+        STOPPING.set()
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -84,11 +92,20 @@ def run(settings: Settings) -> None:
              settings.replica_id, len(accounts), settings.sweep_interval_seconds)
     front_end = _start_front_end(app, settings)
     stop.wait()
-    scheduler.shutdown(wait=True)
+    finishing = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True},
+                                 name="finish-jobs", daemon=True)
+    finishing.start()
+    finishing.join(STOP_GRACE_SECONDS)
     leases.release_all()
     close = getattr(front_end, "close", None)
     if callable(close):
         close()
+    if finishing.is_alive():
+        # A job is stuck in a platform call that ignores the stop (a read that has not timed
+        # out yet); its transaction has not committed, so leaving it behind loses nothing.
+        log.warning("a job was still running after %.0fs; stopping without it", STOP_GRACE_SECONDS)
+        logging.shutdown()
+        os._exit(0)
     for client in workflow.ctx.clients.values():
         client.close()
     log.info("borgerbot stopped cleanly")

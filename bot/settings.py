@@ -68,6 +68,18 @@ class Settings(BaseSettings):
         default_factory=default_replica_id, min_length=1, max_length=100,
         description="names this process in the lease rows; unique per running replica",
     )
+    # -- bounds of one poll, whatever a platform returns (issue 13, intake) ----------------
+    max_pages_per_poll: int = Field(
+        default=200, ge=1, description="pages one poll of one account follows before it stops",
+    )
+    max_items_per_poll: int = Field(
+        default=5000, ge=1, description="items one poll of one account reads before it stops",
+    )
+    max_response_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=64 * 1024,
+        description="a platform answer larger than this is dropped unread",
+    )
+
     front_end: str = Field(
         default="handlers.app:build_app",
         description="module:attribute of the chat front end, resolved at start",

@@ -485,3 +485,31 @@ def chat_anonymised(days: int) -> str:
     """Replaces a card, approval request or thread note whose inquiry retention anonymised."""
     return (f"🗑️ Henvendelsen er anonymiseret efter {days} dage. "
             "Borgerens navn og tekst er slettet efter reglerne for opbevaring af persondata.")
+
+
+# --- Intake that never stops (issue 13, intake) -------------------------------------------
+
+KINDS["post"] = "Opslag fra en borger"
+
+
+def item_set_aside(platform: str, account: str, external_id: str) -> str:
+    """An item borgerbot could not store: a person must look at it. Ids come escaped."""
+    name = PLATFORMS.get(platform, platform)
+    ident = f" (id {external_id})" if external_id != "?" else ""
+    return (f"⚠️ En henvendelse fra {name} ({account}){ident} kunne ikke modtages, fordi "
+            "platformen sendte den i en form, borgerbot ikke kender. Se efter den på platformen og "
+            "svar der, og bed IT se i loggen. De andre henvendelser hentes som normalt.")
+
+
+def urgent_alert_without_card(route_name: str, on_call: str | None) -> str:
+    """An urgent inquiry whose department card is not in chat (yet): the unit acts now."""
+    alert = (f"🚨 Hastende henvendelse til {route_name}. Kortet kunne endnu ikke vises i "
+             "afdelingens kanal; se henvendelsen på platformen og reager nu.")
+    return f"{alert}\nVagthavende: {on_call}" if on_call else alert
+
+
+def cards_not_posted(channel: str, problem: str) -> str:
+    """A department's cards cannot be posted; `channel` and `problem` come escaped."""
+    return (f"⚠️ borgerbot kan ikke vise nye henvendelser i {channel} (Slack svarer: {problem}). "
+            "Henvendelserne venter i borgerbot og vises, så snart fejlen er rettet: bed IT "
+            "kontrollere, at kanalen findes, og at botten er inviteret i den (/invite @borgerbot).")

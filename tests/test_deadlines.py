@@ -114,7 +114,7 @@ def test_comment_over_the_fall_back_weekend_is_due_at_eleven_winter_time() -> No
 
 def test_unknown_inquiry_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="known: comment, reply, message, mention"):
-        due(local(2026, 9, 9, 10), "post")
+        due(local(2026, 9, 9, 10), "story")
 
 
 OVERRIDES = policy_from_config(

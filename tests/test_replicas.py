@@ -181,7 +181,7 @@ def rules_file(world: SandboxWorld, folder: Path) -> Path:
     return path
 
 
-def launch(name: str, world: SandboxWorld, url: str, folder: Path) -> Replica:
+def launch(name: str, world: SandboxWorld, url: str, folder: Path, *, http_timeout: str = "2") -> Replica:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BORGERBOT_")}
     port = free_port()
     env |= {
@@ -199,7 +199,7 @@ def launch(name: str, world: SandboxWorld, url: str, folder: Path) -> Replica:
                 "BORGERBOT_SWEEP_INTERVAL_SECONDS": str(POLL_SECONDS),
         "BORGERBOT_TAKEOVER_SECONDS": str(TAKEOVER_SECONDS),
         "BORGERBOT_REPLICA_ID": name,
-        "BORGERBOT_HTTP_TIMEOUT_SECONDS": "2",
+        "BORGERBOT_HTTP_TIMEOUT_SECONDS": http_timeout,
         "SANDBOX_GRAPH_TOKEN": world.graph.token,
         "SANDBOX_LINKEDIN_TOKEN": world.linkedin.token,
         "SANDBOX_X_TOKEN": world.x.token,

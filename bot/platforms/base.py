@@ -30,7 +30,7 @@ class IncomingItem:
     platform: str
     account: str
     external_id: str
-    kind: str  # comment, reply, message, mention
+    kind: str  # comment, reply, message, mention, post (a visitor post on a Facebook Page)
     author_id: str
     author_name: str
     text: str
@@ -58,12 +58,24 @@ class OwnReply:
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """A platform item the connector could not read (a field of the wrong shape, JSON of an
+    unexpected form): reported to the unit instead of stopping the stream for ever.
+
+    `reason` is technical and in English; it never holds citizen text."""
+
+    external_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """One poll of one stream: new items, our own replies seen, and where to start next time."""
 
     items: list[IncomingItem]
     own_replies: list[OwnReply]
     next_cursor: str
+    set_aside: list[SetAside] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ class FacebookClient(GraphClient):
             seen.items.append(self.item(post, kind="post", created=created, target=target,
                                         post_id=post["id"]))
         for comment in self.follow(post.get("comments", {})):
-            created = parse_time(comment["created_time"])
-            if created <= seen.since:
+            when = self.take_comment(comment, post, seen, "created_time")
+            if when is not None and when <= seen.since:
                 break
-            self.collect_comment(comment, post, created, seen)

@@ -22,7 +22,15 @@ from bot.errors import PlatformError, RateLimited
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
 from bot.platforms.graph_cursor import Collected, parse_time
 from bot.platforms.graph_errors import classify_graph
-from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import (
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    Limits,
+    RetryPolicy,
+    make_http,
+)
 
 # Meta throttles at 100 % of any budget in its usage headers (platform-apis.md §1.8): from
 # 80 % on, the account rests until `estimated_time_to_regain_access` or this long, so
@@ -32,6 +40,10 @@ USAGE_REST_SECONDS = 600.0
 
 # Invisible characters (zero-width space, non-joiner, joiner, word joiner) carry 2 bits
 # each; the invisible separator U+2063 opens the marker.
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+"""What reading a Graph object of an unexpected form raises: that object is set aside (see
+`Collected.put_aside`) and the rest of the page is read."""
+
 _MARK_START = "\u2063"
 _MARK_DIGITS = "\u200b\u200c\u200d\u2060"
 
@@ -87,6 +99,7 @@ class GraphClient(ABC):
         lookback: timedelta = timedelta(days=7),
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.account = account
         self.recent_items = recent_items
@@ -98,7 +111,7 @@ class GraphClient(ABC):
         self.api = ApiClient(
             http or make_http(str(self._base), timeout=timeout),
             platform=self.platform, account=account, secrets=[token],
-            classify=classify_graph, retry=retry,
+            classify=classify_graph, retry=retry, limits=limits,
         )
 
     def streams(self) -> list[str]:
@@ -119,13 +132,21 @@ class GraphClient(ABC):
         """Every element of a list envelope and the pages after it, fetched lazily.
 
         The end is "no paging.next", never a short page (docs 1.6). The caller stops the
-        iteration as soon as it has reached what it already knows.
+        iteration as soon as it has reached what it already knows. A `next` link seen before
+        in this walk, or a poll past its limits, ends the walk with a `PlatformError`.
         """
+        walk = self.api.walk("Graph paging")
         while True:
-            yield from envelope.get("data", [])
-            link = envelope.get("paging", {}).get("next")
+            data = envelope.get("data", []) if isinstance(envelope, dict) else None
+            if not isinstance(data, list):
+                raise self.api.error(PlatformError, "a list answer of an unexpected form")
+            walk.took(len(data))
+            yield from data
+            paging = envelope.get("paging")
+            link = paging.get("next") if isinstance(paging, dict) else None
             if not link:
                 return
+            walk.follow(str(link))
             url = httpx.URL(link).copy_remove_param("access_token")
             if (url.scheme, url.host, url.port) != (
                 self._base.scheme, self._base.host, self._base.port,
@@ -147,6 +168,7 @@ class GraphClient(ABC):
             raise
 
     def _fetch(self, stream: str, cursor: str) -> FetchResult:
+        self.api.begin_poll()
         if stream == "messages":
             return self.fetch_messages(cursor)
         if stream != "comments":
@@ -156,7 +178,10 @@ class GraphClient(ABC):
             f"{self.account}/{self.posts_edge}", limit=self.page_size, fields=self.posts_fields()
         )
         for number, post in enumerate(self.follow(first), start=1):
-            self.collect_post(post, seen)
+            try:
+                self.collect_post(post, seen)
+            except SHAPE_ERRORS as exc:
+                seen.put_aside(post, exc)
             if number >= self.recent_items:
                 break
         return seen.result(cursor)
@@ -184,6 +209,18 @@ class GraphClient(ABC):
     @abstractmethod
     def collect_post(self, post: dict[str, Any], seen: Collected) -> None:
         """Walk one post's comment threads as far back as the window reaches."""
+
+    def take_comment(
+        self, comment: Any, post: dict[str, Any], seen: Collected, time_key: str
+    ) -> datetime | None:
+        """Collect one comment; its creation time, or None when it could not be read."""
+        try:
+            created = parse_time(comment[time_key])
+            self.collect_comment(comment, post, created, seen)
+        except SHAPE_ERRORS as exc:
+            seen.put_aside(comment, exc)
+            return None
+        return created
 
     def parent_of(self, comment: dict[str, Any]) -> str | None:
         parent: str | None = comment.get("parent", {}).get("id")
@@ -219,10 +256,13 @@ class GraphClient(ABC):
             "{id,created_time,from,message}",
         )
         for conversation in self.follow(first):
-            if parse_time(conversation["updated_time"]) <= seen.since:
-                break
-            messages = list(self._new_messages(conversation.get("messages", {}), seen.since))
-            self._collect_messages(conversation["id"], messages, seen)
+            try:
+                if parse_time(conversation["updated_time"]) <= seen.since:
+                    break
+                messages = list(self._new_messages(conversation.get("messages", {}), seen.since))
+                self._collect_messages(conversation["id"], messages, seen)
+            except SHAPE_ERRORS as exc:
+                seen.put_aside(conversation, exc)
         return seen.result(cursor)
 
     def _new_messages(self, envelope: dict[str, Any], since: datetime) -> Iterator[dict[str, Any]]:
@@ -303,6 +343,7 @@ class GraphClient(ABC):
     def find_reply(self, target: ReplyTarget, idempotency_key: str) -> SentReply | None:
         """Read back the thread or conversation and look for our marker (docs 1.12)."""
         marker = reply_marker(idempotency_key)
+        self.api.begin_poll()
         if target.mode == "message":
             fields = "messages.limit(20){id,message,from}"
             envelope = self.get(target.ref["conversation_id"], fields=fields).get("messages", {})

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.platforms.base import FetchResult, IncomingItem, OwnReply
+from bot.platforms.base import FetchResult, IncomingItem, OwnReply, SetAside
 
 
 def parse_time(value: Any) -> datetime:
@@ -48,6 +48,13 @@ class Collected:
     items: list[IncomingItem] = field(default_factory=list)
     own: list[OwnReply] = field(default_factory=list)
     observed: dict[str, datetime] = field(default_factory=dict)
+    set_aside: list[SetAside] = field(default_factory=list)
+
+    def put_aside(self, raw: Any, problem: Exception) -> None:
+        """`raw` could not be read: keep its id (when it has one) and why, and go on."""
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        reason = f"{type(problem).__name__}: {str(problem)[:120]}"
+        self.set_aside.append(SetAside(str(ident) if isinstance(ident, str | int) else "?", reason))
 
     @classmethod
     def parse(cls, cursor: str, overlap: timedelta, lookback: timedelta) -> Collected:
@@ -75,4 +82,4 @@ class Collected:
 
     def result(self, previous: str) -> FetchResult:
         return FetchResult(items=self.items, own_replies=self.own,
-                           next_cursor=self.next_cursor(previous))
+                           next_cursor=self.next_cursor(previous), set_aside=self.set_aside)

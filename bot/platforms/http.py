@@ -5,6 +5,11 @@ redaction and logging behave the same on every platform. Platforms with their ow
 bodies (Graph codes, X problem types) pass a `classify` hook that is consulted before the
 status-based defaults.
 
+Bounds: whatever a platform returns, one poll stays small. Every answer is read as a stream
+and dropped past `Limits.max_bytes`; every paging loop goes through a `PageWalk`, which ends
+the walk with an error at a repeated cursor or `next` link and past the pages and items a
+poll may take. And once `STOPPING` is set (SIGTERM), no request starts and none is read on.
+
 Retries: only `PlatformUnavailable` is retried, and only when repeating the call is
 harmless: reads, or writes that never left this machine (connect failures). A write whose
 answer was lost may have taken effect, so it is raised at once and the caller reads back
@@ -45,6 +50,50 @@ _TOKEN_PARAM = re.compile(
 )
 
 Classifier = Callable[[httpx.Response, "ApiClient"], PlatformError | None]
+
+STOPPING = threading.Event()
+"""Set by the service on SIGTERM: calls in flight end at the next chunk, new ones never start."""
+
+READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one poll of one account may take (BORGERBOT_MAX_PAGES_PER_POLL and friends)."""
+
+    max_pages: int = 200
+    max_items: int = 5000
+    max_bytes: int = 16 * 1024 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class PageWalk:
+    """One paging loop of one poll: refuses a cursor it has already followed, and ends the walk
+    once the poll has followed `max_pages` pages or read `max_items` items."""
+
+    def __init__(self, api: ApiClient, what: str) -> None:
+        self.api, self.what = api, what
+        self._followed: set[str] = set()
+
+    def took(self, items: int) -> None:
+        """A page of `items` elements was read."""
+        self.api.poll_items += items
+        if self.api.poll_items > self.api.limits.max_items:
+            raise self.api.error(PlatformError, f"{self.what}: more than "
+                                 f"{self.api.limits.max_items} items in one poll; walk ended")
+
+    def follow(self, cursor: str) -> None:
+        """About to ask for the page after `cursor` (a next link or a token)."""
+        if cursor in self._followed:
+            raise self.api.error(PlatformError, f"{self.what}: the platform repeated a paging "
+                                 "cursor; walk ended")
+        self._followed.add(cursor)
+        self.api.poll_pages += 1
+        if self.api.poll_pages > self.api.limits.max_pages:
+            raise self.api.error(PlatformError, f"{self.what}: more than "
+                                 f"{self.api.limits.max_pages} pages in one poll; walk ended")
 
 
 def make_http(
@@ -194,8 +243,11 @@ class ApiClient:
         secrets: Iterable[str] = (),
         classify: Classifier | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.http = http
+        self.limits = limits
+        self.poll_pages = self.poll_items = 0
         self.platform = platform
         self.account = account
         self.secrets = tuple(s for s in secrets if s)
@@ -204,6 +256,13 @@ class ApiClient:
         self.classify = classify
         self.retry = retry
         self.usage: Usage | None = None
+
+    def begin_poll(self) -> None:
+        """A new poll (or read-back) starts: its pages and items are counted from zero."""
+        self.poll_pages = self.poll_items = 0
+
+    def walk(self, what: str) -> PageWalk:
+        return PageWalk(self, what)
 
     def call(self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any) -> Any:
         """Send and parse; `kwargs` go to `httpx.Client.request` (params, json, data, headers)."""
@@ -223,8 +282,10 @@ class ApiClient:
         where = f"{method} {self._where(url)}"
         attempt = 1
         while True:
+            if STOPPING.is_set():
+                raise self.error(PlatformUnavailable, f"{where}: stopping")
             try:
-                response = self.http.request(method, url, **kwargs)
+                response = self._bounded(method, url, where, **kwargs)
             except httpx.TransportError as exc:
                 error = self.error(PlatformUnavailable, f"{where}: {type(exc).__name__}")
                 unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
@@ -245,8 +306,31 @@ class ApiClient:
                 "%s/%s: retrying %s in %.2fs after: %s",
                 self.platform, self.account, where, pause, error,
             )
-            time.sleep(pause)
+            if STOPPING.wait(pause):
+                raise self.error(PlatformUnavailable, f"{where}: stopping")
             attempt += 1
+
+    def _bounded(self, method: str, url: str, where: str, **kwargs: Any) -> httpx.Response:
+        """The answer read chunk by chunk: dropped past `max_bytes` or once `STOPPING` is set,
+        so neither a huge page nor a slow one holds the memory or the process."""
+        cap = self.limits.max_bytes
+        with self.http.stream(method, url, **kwargs) as streamed:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self.error(PlatformError, f"{where}: answer of {declared} bytes is past "
+                                 f"the limit of {cap}; not read")
+            body = bytearray()
+            for chunk in streamed.iter_bytes(READ_CHUNK):  # decoded: a gzip bomb counts in full
+                body += chunk
+                if len(body) > cap:
+                    raise self.error(PlatformError, f"{where}: answer past the limit of {cap} "
+                                     "bytes; not read further")
+                if STOPPING.is_set():
+                    raise self.error(PlatformUnavailable, f"{where}: stopping")
+        headers = [(k, v) for k, v in streamed.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(streamed.status_code, headers=headers, content=bytes(body),
+                              request=streamed.request)
 
     def _note_usage(self, response: httpx.Response) -> None:
         usage = meta_usage(response.headers)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.platforms.graph import GraphClient
-from bot.platforms.graph_cursor import Collected, parse_time
+from bot.platforms.graph_cursor import Collected
 
 REPLY_FIELDS = "id,text,timestamp,username,from{id,username},hidden,parent_id"
 
@@ -44,10 +44,11 @@ class InstagramClient(GraphClient):
     def collect_post(self, post: dict[str, Any], seen: Collected) -> None:
         """Top-level comments come newest first; replies are read in every listed thread."""
         for comment in self.follow(post.get("comments", {})):
-            created = parse_time(comment["timestamp"])
-            self.collect_comment(comment, post, created, seen)
+            created = self.take_comment(comment, post, seen, "timestamp")
+            if created is None:
+                continue
             for reply in self.follow(comment.get("replies", {})):
-                self.collect_comment(reply, post, parse_time(reply["timestamp"]), seen)
+                self.take_comment(reply, post, seen, "timestamp")
             if created <= seen.since:
                 break
 

@@ -24,7 +24,15 @@ import httpx
 
 from bot.errors import AuthExpired, DuplicateRejected, ObjectGone, PlatformError
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
-from bot.platforms.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, ApiClient, RetryPolicy, make_http
+from bot.platforms.http import (
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    ApiClient,
+    Limits,
+    RetryPolicy,
+    make_http,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +125,7 @@ class LinkedInClient:
         http: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
         recent_posts: int = 50,
         overlap: timedelta = timedelta(minutes=10),
         version: str = API_VERSION,
@@ -127,7 +136,8 @@ class LinkedInClient:
         self._headers = {"Authorization": f"Bearer {token}", "LinkedIn-Version": version,
                          "X-Restli-Protocol-Version": "2.0.0"}
         self._api = ApiClient(http or make_http(base_url, timeout=timeout), platform=self.platform,
-                              account=account, secrets=[token], classify=classify, retry=retry)
+                              account=account, secrets=[token], classify=classify, retry=retry,
+                              limits=limits)
         self._recent = min(recent_posts, PAGE_SIZE)
         self._overlap_ms = int(overlap.total_seconds() * 1000)
         self._counts = _Counts()
@@ -138,6 +148,7 @@ class LinkedInClient:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        self._api.begin_poll()
         if stream != "comments":
             raise ValueError(f"unknown LinkedIn stream {stream!r}")
         since = int(cursor) - self._overlap_ms if cursor else 0
@@ -195,12 +206,15 @@ class LinkedInClient:
     def _all_comments(self, target: str) -> list[dict[str, Any]]:
         """Every page of a post's or a comment's comments (offset paging up to `paging.total`)."""
         found: list[dict[str, Any]] = []
+        walk = self._api.walk("LinkedIn comment paging")
         while True:
             page = self._get(f"/socialActions/{quote(target, safe='')}/comments",
                              start=str(len(found)), count=str(PAGE_SIZE))
+            walk.took(len(page["elements"]))
             found.extend(page["elements"])
             if not page["elements"] or len(found) >= int(page["paging"].get("total", 0)):
                 return found
+            walk.follow(str(len(found)))
 
     def _translate(self, threads: list[Thread], since: int, seen: dict[str, int]
                    ) -> tuple[list[IncomingItem], list[OwnReply], int]:
@@ -256,6 +270,7 @@ class LinkedInClient:
         LinkedIn keeps no client key, so the read-back relies on the workflow's rule of one
         reply per inquiry: an org comment answers the newest citizen comment before it.
         """
+        self._api.begin_poll()
         thread_urn = self._thread_of(target)
         top = {"commentUrn": thread_urn, "actor": "", "created": {"time": 0}}
         thread = Thread("", "", top, self._all_comments(thread_urn))

@@ -28,9 +28,11 @@ import httpx
 from bot.errors import AuthExpired, DuplicateRejected, PlatformError, RateLimited, UsageCapped
 from bot.platforms.base import FetchResult, IncomingItem, OwnReply, ReplyTarget, SentReply
 from bot.platforms.http import (
+    DEFAULT_LIMITS,
     DEFAULT_RETRY,
     DEFAULT_TIMEOUT,
     ApiClient,
+    Limits,
     RetryPolicy,
     make_http,
     retry_after_seconds,
@@ -93,6 +95,7 @@ class XClient:
         http: httpx.Client | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        limits: Limits = DEFAULT_LIMITS,
         dm_page_size: int = 20,
         overlap: timedelta = timedelta(minutes=10),
         oauth: tuple[XApp, TokenVault] | None = None,
@@ -100,7 +103,8 @@ class XClient:
         self.account = account
         self._root = _api_root(base_url)
         self._api = ApiClient(http or make_http(base_url, timeout=timeout), platform=self.platform,
-                              account=account, secrets=[token], classify=classify, retry=retry)
+                              account=account, secrets=[token], classify=classify, retry=retry,
+                              limits=limits)
         self._tokens = (XTokens(self._api, self._root + "/oauth2/token", *oauth, access_token=token)
                         if oauth else None)
         self._token = token
@@ -112,6 +116,7 @@ class XClient:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch_new(self, stream: str, cursor: str) -> FetchResult:
+        self._api.begin_poll()
         if stream == "messages":
             try:
                 return self._dms.fetch_new(cursor)
@@ -199,6 +204,7 @@ class XClient:
         X has no client key; the workflow sends one reply per inquiry, so a reply of ours
         to the target is the one this key stands for.
         """
+        self._api.begin_poll()
         if target.mode == "message":
             conversation = target.ref["dm_conversation_id"]
             found = self._dms.own_answer(conversation, target.ref["dm_event_id"])
@@ -237,15 +243,25 @@ class XClient:
         return self._api.call(method, url, headers=_bearer(token), **kwargs)
 
     def _get_pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
-        """Every page of a newest-first X list; `meta.next_token` is absent on the last."""
+        """Every page of a newest-first X list; `meta.next_token` is absent on the last.
+
+        A token seen before in this walk (a `next_token` loop), or a poll past its limits,
+        ends the walk with a `PlatformError`; so does a page that is not a JSON object."""
         params = {k: v for k, v in params.items() if v}
+        walk = self._api.walk(f"X paging of {path}")
         while True:
             page = self._call("GET", self._root + path, params=params)
+            if not isinstance(page, dict):
+                raise self._api.error(PlatformError, f"GET {path}: a page of an unexpected form")
+            data = page.get("data")
+            walk.took(len(data) if isinstance(data, list) else 0)
             yield page
-            token = page.get("meta", {}).get("next_token")
+            meta = page.get("meta")
+            token = meta.get("next_token") if isinstance(meta, dict) else None
             if not token:
                 return
-            params["pagination_token"] = token
+            walk.follow(str(token))
+            params["pagination_token"] = str(token)
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from bot.sandbox.graph_fields import FieldSyntaxError, parse_fields
 from bot.sandbox.graph_render import LIST_OPTIONS, Context, GraphRequestError, Renderer
 from bot.sandbox.graph_world import GraphWorld, Node
+from bot.sandbox.hostile import Hostility
 from bot.sandbox.server import Emulator, Request, Response, json_response
 
 VERSION = "v26.0"
@@ -87,6 +88,7 @@ class GraphEmulator(Emulator):
         "add_post", "add_media", "add_comment", "send_message", "replies_to", "messages_to",
         "delete", "set_usage", "throttle", "server_error", "reject_duplicates", "get_node",
         "answer_gone_as",
+        "loop_paging", "huge_pages", "malform",
     )
 
     def __init__(
@@ -108,6 +110,7 @@ class GraphEmulator(Emulator):
         self.duplicates_rejected = False
         self.gone_variant = GONE_VARIANTS[0]
         self.regain_minutes = 0
+        self.hostility = Hostility()
         self.route("POST", "/", self._batch)
         self.route("GET", "/", self._many)
         for edge in EDGES:
@@ -125,6 +128,7 @@ class GraphEmulator(Emulator):
         self.regain_minutes = 0
         self.duplicates_rejected = False
         self.gone_variant = GONE_VARIANTS[0]
+        self.hostility = Hostility()
 
     # -- controls (Python and POST /_admin/<name>) ----------------------------------------
 
@@ -194,6 +198,21 @@ class GraphEmulator(Emulator):
         with self.lock:
             self.duplicates_rejected = on
 
+    def loop_paging(self, on: bool = True) -> None:
+        """Every list answer's `paging.next` links back to the page itself (a hostile Graph)."""
+        with self.lock:
+            self.hostility.loop = on
+
+    def huge_pages(self, megabytes: float) -> None:
+        """Pad every list answer to at least this size (0: off)."""
+        with self.lock:
+            self.hostility.pad_bytes = int(megabytes * 1024 * 1024)
+
+    def malform(self, object_id: str, field: str, value: Any) -> None:
+        """Render `field` of this object as `value`, whatever shape Graph documents for it."""
+        with self.lock:
+            self.world.malformed.setdefault(object_id, {})[field] = value
+
     # -- hooks of the shared base --------------------------------------------------------
 
     def route_path(self, path: str) -> str:
@@ -259,7 +278,12 @@ class GraphEmulator(Emulator):
             except LookupError:
                 raise GraphRequestError(f"(#100) Tried accessing nonexisting field ({edge})") from None
 
-        return self._guarded(request, read)
+        answer = self._guarded(request, read)
+        if self.hostility.loop and isinstance(answer.body, dict) and answer.status == 200:
+            query = "&".join(f"{k}={v}" for k, v in request.query.items())
+            host = request.headers.get("host", "127.0.0.1")
+            answer.body.setdefault("paging", {})["next"] = f"http://{host}{request.path}?{query}"
+        return self.hostility.padded(answer)
 
     def _many(self, request: Request) -> Response:
         """`GET /?ids=A,B&fields=…`: an object keyed by id."""

@@ -60,6 +60,9 @@ class Renderer:
                 value = {k: v for k, v in value.items() if k in wanted}
             if value is not None:
                 out[spec.name] = value
+        for name, value in self.world.malformed.get(node.id, {}).items():
+            if name in out:
+                out[name] = value
         return out
 
     def envelope(

@@ -66,6 +66,7 @@ class GraphWorld:
         self.reset()
 
     def reset(self) -> None:
+        self.malformed: dict[str, dict[str, Any]] = {}  # object id -> field -> value as rendered
         self.nodes.clear()
         self._numbers = itertools.count(1001)
         epoch = datetime(2020, 1, 1, tzinfo=UTC)

@@ -16,6 +16,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import unquote
 
+from bot.sandbox.hostile import Hostility
 from bot.sandbox.linkedin_shapes import (
     Comment,
     Post,
@@ -48,6 +49,7 @@ class LinkedInEmulator(Emulator):
     admin_actions = Emulator.admin_actions + (
         "add_post", "add_comment", "delete_comment", "delete_post", "org_replies",
         "throttle_next", "server_error_next", "reject_duplicates", "set_comment_order",
+        "loop_paging", "huge_pages",
     )
 
     def __init__(self, org_id: str = "2414183", token: str = "sandbox-linkedin-token") -> None:
@@ -66,6 +68,7 @@ class LinkedInEmulator(Emulator):
         self.comments: dict[str, Comment] = {}
         self.comment_order = "chronological"
         self.duplicates_rejected = False
+        self.hostility = Hostility()
         self._ids = count(7_210_000_000_000_000_001)
 
     # -- control (Python and admin HTTP) --------------------------------------------------
@@ -124,6 +127,27 @@ class LinkedInEmulator(Emulator):
             self.comment_order = order
 
     # -- emulator hooks -------------------------------------------------------------------
+
+    def loop_paging(self, on: bool = True) -> None:
+        """Comment pages claim a `total` that never comes and always hold the first elements."""
+        with self.lock:
+            self.hostility.loop = on
+
+    def huge_pages(self, megabytes: float) -> None:
+        """Pad every list page to at least this size (0: off)."""
+        with self.lock:
+            self.hostility.pad_bytes = int(megabytes * 1024 * 1024)
+
+    def dispatch(self, request: Request, *, count: bool = True) -> Response:
+        looping = self.hostility.loop and request.method == "GET"
+        if looping:
+            request.query["start"] = "0"
+        answer = super().dispatch(request, count=count)
+        if not isinstance(answer.body, dict) or "elements" not in answer.body:
+            return answer
+        if looping and isinstance(answer.body.get("paging"), dict):
+            answer.body["paging"]["total"] = 10**9
+        return self.hostility.padded(answer)
 
     def route_path(self, path: str) -> str | None:
         return path[len("/rest"):] if path.startswith("/rest/") else None

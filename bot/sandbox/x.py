@@ -12,8 +12,10 @@ credit balance answers 429 `usage-capped` (`usage_cap_next`).
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 
+from bot.sandbox.hostile import Hostility
 from bot.sandbox.server import Emulator, Request, Response, json_response
 from bot.sandbox.x_oauth import XOAuth
 from bot.sandbox.x_state import PROBLEMS, XState, forbidden, invalid, not_found, problem
@@ -41,6 +43,7 @@ class XEmulator(Emulator):
         "add_user", "post", "send_dm", "answer_dm", "delete_tweet", "replies_from_account",
         "dms_from_account", "is_hidden", "throttle_next", "server_error_next",
         "issue_tokens", "revoke_refresh_tokens", "usage_cap_next",
+        "loop_next_token", "huge_pages",
     )
 
     def __init__(self, account_id: str = "1500000000", username: str = "EksempelKommune",
@@ -65,6 +68,7 @@ class XEmulator(Emulator):
         self.windows: dict[str, tuple[datetime, int]] = {}
         self.oauth = XOAuth()
         self.token = self.static_token
+        self.hostility = Hostility()
 
     # -- control (Python and admin HTTP) --------------------------------------------------
 
@@ -178,13 +182,28 @@ class XEmulator(Emulator):
                 "x-rate-limit-remaining": str(max(LIMITS[key] - used, 0)),
                 "x-rate-limit-reset": str(reset)}
 
+    def loop_next_token(self, on: bool = True) -> None:
+        """Every list page carries the same `meta.next_token`: the paging never ends."""
+        with self.lock:
+            self.hostility.loop = on
+
+    def huge_pages(self, megabytes: float) -> None:
+        """Pad every list page to at least this size (0: off)."""
+        with self.lock:
+            self.hostility.pad_bytes = int(megabytes * 1024 * 1024)
+
     def dispatch(self, request: Request, *, count: bool = True) -> Response:
         key = self._limit_key(request)
         if key is not None and self._spend(key):
             refusal = problem(429, "Too Many Requests", "Too Many Requests")
             refusal.headers.update(self.extra_headers(request, refusal))
             return refusal
-        return super().dispatch(request, count=count)
+        answer = super().dispatch(request, count=count)
+        if request.method != "GET" or not isinstance(answer.body, dict) or "meta" not in answer.body:
+            return answer
+        if self.hostility.loop:  # a valid token, of the first page: the walk starts over
+            answer.body["meta"]["next_token"] = base64.urlsafe_b64encode(str(10**20).encode()).decode()
+        return self.hostility.padded(answer)
 
     def _limit_key(self, request: Request) -> str | None:
         found = self._match(request)

@@ -23,12 +23,13 @@ from sqlmodel import Session, col, select
 from bot import deadlines, routing, texts
 from bot.chat.base import ChatGateway, ChatRef, InquiryView
 from bot.errors import ChatError
-from bot.models import AccountStatus, Inquiry, InquiryKind, InquiryState
-from bot.platforms.base import IncomingItem, OwnReply, target_to_json
-from bot.privacy import mask_cpr
+from bot.models import AccountStatus, ChatPost, Inquiry, InquiryKind, InquiryState
+from bot.platforms.base import IncomingItem, OwnReply, SetAside, target_to_json
+from bot.platforms.http import STOPPING
+from bot.privacy import mask_cpr, slack_escape
 from bot.workflow.context import WorkflowContext
 from bot.workflow.followups import FollowUps
-from bot.workflow.outbox import Message, Outbox
+from bot.workflow.outbox import Message, Outbox, PostInFlight
 from bot.workflow.reminding import Reminding
 from bot.workflow.views import card_views, on_call
 
@@ -60,6 +61,7 @@ class Intake:
         self.followups = followups
         self.outbox = Outbox(ctx)
         self._passed_over: set[str] = set()  # channels a sweep's budget ran out before
+        self._told_aside: set[tuple[str, str, str]] = set()  # items this process reported
 
     def ingest(self, session: Session, item: IncomingItem) -> Inquiry | None:
         """Store a new item in the caller's transaction; None when it was already stored."""
@@ -143,6 +145,26 @@ class Intake:
             inquiry_id=inquiry.id,
             reply_id=reply.external_id,
         )
+
+    def set_aside(self, platform: str, account: str, stream: str, aside: SetAside) -> None:
+        """An item that cannot be read or stored: one ERROR line and one Danish notice to the
+        unit, so a person looks at it on the platform; the poll goes on without it.
+
+        Reported once per process and item: a re-read overlap window must not repeat it."""
+        key = (platform, account, aside.external_id)
+        log.error("%s/%s %s: item %s set aside, it could not be stored: %s; "
+                  "look at it on the platform, the rest of the poll went on",
+                  platform, account, stream, aside.external_id, aside.reason)
+        if key in self._told_aside:
+            return
+        self._told_aside.add(key)
+        with self.ctx.store.session() as session:
+            self.ctx.record(session, "item_set_aside", actor=f"platform:{platform}", account=account,
+                            stream=stream, external_id=aside.external_id, reason=aside.reason)
+            note = self.ctx.owe_note(session, self.ctx.setup.comms_channel,
+                                     texts.item_set_aside(platform, slack_escape(account),
+                                                          slack_escape(aside.external_id[:100])))
+        self.followups.carry_out_now(note)
 
     def pause_account(self, platform: str, account: str, until: datetime,
                       capped: bool = False) -> None:
@@ -235,7 +257,51 @@ class Intake:
             with ThreadPoolExecutor(min(CHANNEL_WORKERS, len(turns)), "publish") as pool:
                 cards = sum(pool.map(functools.partial(self._publish_channel, deadline=deadline, alerts=alerts),
                                      turns, [routes_of[channel] for channel in turns]))
-        return cards + alerts.posted()
+            alerted = alerts.posted()
+        return cards + alerted + self._alert_cardless_urgent()
+
+    def _alert_cardless_urgent(self) -> int:
+        """Urgent inquiries still without a card after this sweep's turn (their channel is
+        missing, Slack refused, the budget ran out) alert the unit now, without the card's
+        link: urgency never waits for the card. The alert's outbox key is the one the card's
+        own alert uses, so once the card is posted no second alert goes out. An urgent card
+        already in chat whose alert failed is left to the card's own alert lane, which posts
+        it with the card's link in the next sweep."""
+        ctx, comms = self.ctx, self.ctx.setup.comms_channel
+        with ctx.store.session() as session:
+            waiting = [inquiry for inquiry in session.exec(select(Inquiry).where(
+                Inquiry.state == InquiryState.RECEIVED, col(Inquiry.urgent)).order_by(col(Inquiry.id)))
+                if ctx.rules.channel_of(inquiry.route) != comms]
+            keys = [f"{kind}:{i.id}" for i in waiting for kind in ("urgent", "card")]
+            done = {row.key for row in session.exec(select(ChatPost).where(
+                col(ChatPost.key).in_(keys), col(ChatPost.ts).is_not(None)))}
+        contact, posted = on_call(ctx), 0
+        for inquiry in (i for i in waiting if not {f"urgent:{i.id}", f"card:{i.id}"} & done):
+            text = texts.urgent_alert_without_card(ctx.rules.name_of(inquiry.route), contact)
+            try:
+                self.outbox.post_once(f"urgent:{inquiry.id}", comms, functools.partial(
+                    lambda body, marker: ctx.chat.notify(comms, body, marker=marker), text))
+            except PostInFlight:
+                continue
+            except ChatError as exc:
+                log.error("could not alert the communication unit to urgent inquiry %s: %s", inquiry.id, exc)
+                break
+            log.warning("urgent inquiry %s alerted before its card is in chat", inquiry.id)
+            posted += 1
+        return posted
+
+    def _report_card_failure(self, channel: str, first: int, exc: ChatError) -> None:
+        """A channel's cards cannot be posted: the unit hears of it once per stuck card (the
+        first of the batch that failed), with what to do; the cards wait and go out later."""
+        log.error("cards for %s cannot be posted (inquiry %s first): %s; check that the channel "
+                  "exists and the bot is a member", channel, first, exc)
+        text = texts.cards_not_posted(slack_escape(channel), slack_escape(str(exc)[:200]))
+        comms = self.ctx.setup.comms_channel
+        try:
+            self.outbox.post_once(f"card-failed:{first}", comms,
+                                  lambda marker: self.ctx.chat.notify(comms, text, marker=marker))
+        except (ChatError, PostInFlight) as again:
+            log.error("could not tell the communication unit either: %s", again)
 
     def _turns(self, backlog: Counter[str]) -> list[str]:
         """The order channels get a worker in: those the last sweep's budget ran out before,
@@ -246,7 +312,7 @@ class Intake:
     def _publish_channel(self, channel: str, routes: list[str], deadline: float, alerts: _AlertLane) -> int:
         """One channel's cards, a batch at a time; a chat failure stops this channel until the
         next sweep."""
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or STOPPING.is_set():
             self._passed_over.add(channel)
             return 0
         self._passed_over.discard(channel)
@@ -254,13 +320,15 @@ class Intake:
         posted = 0
 
         def out_of_time() -> bool:
-            return time.monotonic() >= deadline
+            return time.monotonic() >= deadline or STOPPING.is_set()  # SIGTERM: stop posting
 
         while batch := self._next_batch(routes, position):
             try:
                 posted += self._publish_batch(batch, alerts, out_of_time)
+            except PostInFlight:
+                break  # another replica is posting these cards
             except ChatError as exc:
-                log.warning("could not post cards to chat yet: %s", exc)
+                self._report_card_failure(channel, batch[0], exc)
                 break
             if out_of_time():
                 break
