@@ -33,7 +33,7 @@ from tests.crash_child import ChildBot
 from tests.crash_harness import Faults, Killer, People, child_env, free_port, write_rules
 from tests.flow_support import buttons
 
-STORM = 60.0  # seconds of kills (and faults) while citizens keep writing
+STORM = 55.0  # seconds of kills (and faults) while citizens keep writing
 SETTLE = 45.0  # at most this long for the last work once the storm is over
 MIN_KILLS = 100
 
@@ -77,7 +77,7 @@ def storm(database_url: str, tmp_path: Path, *, faults: bool) -> tuple[SandboxWo
     started = time.monotonic()
     try:
         end = started + STORM
-        killing = threading.Thread(target=killer.run, args=(end, (0.15, 0.7)), daemon=True)
+        killing = threading.Thread(target=killer.run, args=(end, (0.12, 0.6)), daemon=True)
         killing.start()
         while time.monotonic() < end:
             if rng.random() < 0.08 and time.monotonic() < end - 15:

@@ -112,6 +112,9 @@ class ChatInbox:
                                      chat_key=reply.key)
         except InvalidTransition:
             return False
+        except Exception:  # one thread must not stop the sweep's reminders and deliveries
+            log.exception("recovering a thread reply for inquiry %s failed", inquiry_id)
+            return False
         log.info("recovered a thread reply for inquiry %s from chat", inquiry_id)
         return True
 
