@@ -47,6 +47,7 @@ def sweep(workflow: Workflow, now: datetime, *,
     """One pass at `now`: post pending cards first (for `posting_budget` seconds at most, when
     a burst has piled up), so reminders always have a thread."""
     posted = workflow.intake.publish_pending(posting_budget)
+    workflow.chat_inbox.recover_missed_replies(now)
     workflow.decisions.request_missing_approvals()
     reminders = sum(workflow.reminding.run_due(inquiry_id, now) for inquiry_id in due_inquiries(workflow, now))
     replies = workflow.delivery.retry_pending()

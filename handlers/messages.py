@@ -120,5 +120,5 @@ def register(app: App, workflow: Workflow) -> None:
                                                 chat_key=key, event_id=event_id, with_files=files),
                     client, body)
         else:
-            guarded(lambda: decisions.revise_draft(inquiry_id, user, text, chat_ts=ts, chat_key=key,
-                                                   event_id=event_id), client, body)
+            guarded(lambda: workflow.chat_inbox.edited_reply(inquiry_id, user, text, chat_ts=ts, chat_key=key,
+                                                             event_id=event_id), client, body)

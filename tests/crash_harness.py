@@ -1,5 +1,7 @@
 """The crash harness: the platform emulators and the fake Slack in the test process, the bot
 as a child process that is SIGKILLed over and over, scripted citizens and people around it.
+The people draft, edit their drafts, approve, reject and move, so the chat follow-ups
+(rejection and move notes, moved cards, redraws) are killed mid-flight too.
 
 Kills land at random times and at chosen moments: right after the fake Slack stored a
 message but before it answered (a card, an approval request, a reminder), and while a
@@ -20,11 +22,21 @@ from typing import Any
 
 import httpx
 import yaml
+from sqlmodel import col, select
 
+from bot.chat.slack_blocks import (
+    COMMENT_BLOCK,
+    COMMENT_INPUT,
+    MOVE_CALLBACK,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REJECT_CALLBACK,
+)
 from bot.demo.world import BOT_TOKEN, OFFICERS, SIGNING_SECRET, SandboxWorld, specialist_for
-from bot.models import Inquiry, InquiryState
+from bot.models import Decision, DecisionKind, Event, Inquiry, InquiryState
 from bot.sandbox.server import Emulator
 from bot.sandbox.slack_requests import SignedRequest
+from bot.workflow.views import latest_draft
 from tests.crash_child import ChildBot
 
 TEXTS = (
@@ -43,6 +55,8 @@ TOKEN_ENV = {"facebook": "SANDBOX_GRAPH_TOKEN", "instagram": "SANDBOX_GRAPH_TOKE
 REPLY_ROUTES = ("POST /{id}/comments", "POST /{id}/replies", "POST /{id}/messages",
                 "POST /socialActions/{target}/comments")
 DRAFT = "Tak for din besked. Vi kigger på det og vender tilbage i dag."
+EDITED = DRAFT + " Venlig hilsen kommunen."
+REDRAFT = "Tak for din besked. Afhentningen sker på torsdag."
 PATIENCE = 4.0  # seconds before a scripted person tries again (Slack's retry, or a second click)
 
 
@@ -131,7 +145,7 @@ class Killer:
             if choice == 0:
                 self.slack_armed = "card:"
             elif choice == 1:
-                self.slack_armed = self.rng.choice(("reminder:", "escalation:", "missed:", "approval:"))
+                self.slack_armed = self.rng.choice(("reminder:", "escalation:", "missed:", "approval:", "note:"))
             elif choice == 2:
                 emulator = self.rng.choice((self.world.graph, self.world.linkedin))
                 self.watch = self._watch(emulator, None, "platform call in flight (poll)", 1.5)
@@ -177,15 +191,20 @@ class Killer:
 
 @dataclass
 class People:
-    """Citizens who write, specialists who draft in the card's thread and officers who
-    approve: every act in Slack is a signed request to the bot's HTTP port."""
+    """Citizens who write, specialists who draft (and edit) in the card's thread or move the
+    inquiry, officers who approve or reject: every act in Slack is a signed request to the
+    bot's HTTP port. By inquiry number: 0 mod 4 drafted and approved, 1 rejected once then
+    drafted anew, 2 moved, drafted, edited and approved, 3 left to remind and escalate."""
 
     world: SandboxWorld
     port: int
     rng: random.Random
     items: list[tuple[str, str]] = field(default_factory=list)
+    moves: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # id -> old card, new route
     _tried: dict[tuple[int, str], float] = field(default_factory=dict)
-    _drafts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _drafts: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    _edits: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _used_views: set[str] = field(default_factory=set)
 
     def citizen_writes(self) -> None:
         platform, kind = self.rng.choice(CHANNELS)
@@ -193,26 +212,53 @@ class People:
         self.items.append(self.world.citizens.write({"platform": platform, "kind": kind, "text": text}))
 
     def act(self) -> None:
-        """Move each open inquiry on a step, as a person would; most are answered, some left
-        to run into reminders and escalations."""
-        for inquiry in self._open():
-            number = inquiry.id or 0
-            if number % 4 == 3:
+        """Move each open inquiry on a step, as a person would."""
+        for inquiry, draft in self._open():
+            number, plan = inquiry.id or 0, (inquiry.id or 0) % 4
+            if plan == 3:
                 continue  # nobody answers these: they remind and escalate
-            if inquiry.state is InquiryState.POSTED and inquiry.chat_ts and self._due(number, "draft"):
-                self._draft(inquiry)
-            elif inquiry.state is InquiryState.DRAFTED and inquiry.approval_ts and self._due(number, "approve"):
-                self._approve(inquiry)
+            if inquiry.state is InquiryState.POSTED and inquiry.chat_ts:
+                if plan == 2 and not self._moved(number):
+                    if self._due(number, "move"):
+                        self._move(inquiry)
+                elif self._due(number, "draft"):
+                    self._draft(inquiry)
+            elif inquiry.state is InquiryState.DRAFTED and inquiry.approval_ts:
+                if plan == 1 and not self._rejected(number):
+                    if self._due(number, "reject"):
+                        self._reject(inquiry)
+                elif plan == 2 and draft != EDITED:
+                    if self._due(number, "edit"):
+                        self._edit(inquiry)
+                elif self._due(number, "approve"):
+                    self._approve(inquiry)
             elif inquiry.state is InquiryState.DRAFTED and not inquiry.approval_ts and self._due(number, "redraft"):
-                self._drafts.pop(number, None)  # the bot died before asking for approval: draft anew
+                self._drafts.pop((number, self._round(number)), None)  # the bot died before asking: draft anew
                 self._draft(inquiry)
 
-    def _open(self) -> list[Inquiry]:
-        from sqlmodel import col, select
+    def comment(self, number: int) -> str:
+        """The officer's rejection comment, unique per inquiry so its note can be counted."""
+        return f"Nævn afhentningsdagen (sag {number})."
 
+    def _open(self) -> list[tuple[Inquiry, str | None]]:
         with self.world.store.session() as session:
-            return list(session.exec(select(Inquiry).where(
+            found = list(session.exec(select(Inquiry).where(
                 col(Inquiry.state).in_([InquiryState.POSTED, InquiryState.DRAFTED]))).all())
+            return [(i, getattr(latest_draft(session, i.id or 0), "text", None)) for i in found]
+
+    def _rejected(self, number: int) -> bool:
+        return self._round(number) > 0
+
+    def _round(self, number: int) -> int:
+        """How many times the inquiry's draft was rejected: each rejection asks for a new one."""
+        with self.world.store.session() as session:
+            return len(session.exec(select(Decision.id).where(
+                Decision.inquiry_id == number, Decision.kind == DecisionKind.REJECTED)).all())
+
+    def _moved(self, number: int) -> bool:
+        with self.world.store.session() as session:
+            return session.exec(select(Event.id).where(
+                Event.inquiry_id == number, Event.action == "moved")).first() is not None
 
     def _due(self, number: int, step: str) -> bool:
         last = self._tried.get((number, step), 0.0)
@@ -224,10 +270,22 @@ class People:
     def _draft(self, inquiry: Inquiry) -> None:
         """The first try writes in the thread; later tries are Slack redelivering the event."""
         number = inquiry.id or 0
-        if number not in self._drafts:
-            self._drafts[number] = self.world.slack.say(
-                inquiry.chat_channel or "", specialist_for(inquiry.route), DRAFT, thread_ts=inquiry.chat_ts)
-        self._send(lambda: self.world.requests.message_event(self._drafts[number]))
+        key = (number, self._round(number))
+        if key not in self._drafts:
+            self._drafts[key] = self.world.slack.say(
+                inquiry.chat_channel or "", specialist_for(inquiry.route), REDRAFT if key[1] else DRAFT,
+                thread_ts=inquiry.chat_ts)
+        self._send(lambda: self.world.requests.message_event(self._drafts[key]))
+
+    def _edit(self, inquiry: Inquiry) -> None:
+        """The specialist edits the draft once in Slack; later tries redeliver the event."""
+        number = inquiry.id or 0
+        said = self._drafts.get((number, 0))
+        if said is None:
+            return  # drafted through the sweep's recovery of a draft from an earlier run's thread
+        if self._edits.get(number, {}).get("message", {}).get("ts") != said["ts"]:
+            self._edits[number] = self.world.slack.edit(said["channel"], said["ts"], said["user"], EDITED)
+        self._send(lambda: self.world.requests.message_event(self._edits[number]))
 
     def _approve(self, inquiry: Inquiry) -> None:
         slack, channel = self.world.slack, inquiry.approval_channel or ""
@@ -235,6 +293,39 @@ class People:
         self._send(lambda: self.world.requests.block_action(
             user=OFFICERS[0], action={"action_id": "approve", "value": str(inquiry.id)}, message=message,
             channel=channel, trigger_id=slack.new_trigger_id(), response_url=slack.new_response_url()))
+
+    def _reject(self, inquiry: Inquiry) -> None:
+        number, channel = inquiry.id or 0, inquiry.approval_channel or ""
+        comment = {COMMENT_BLOCK: {COMMENT_INPUT: self.comment(number)}}
+        self._through_modal(OFFICERS[0], REJECT_CALLBACK, str(number), comment, channel, inquiry.approval_ts or "", {"action_id": "reject", "value": str(number)})
+
+    def _move(self, inquiry: Inquiry) -> None:
+        number, channel, ts = inquiry.id or 0, inquiry.chat_channel or "", inquiry.chat_ts or ""
+        card = self.world.slack.message(channel, ts)
+        menu = next((e for b in card.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
+                     if e["action_id"] == "move"), None)
+        if menu is None:
+            return  # the card is not redrawn yet: the person looks again later
+        route = str(menu["options"][0]["value"])
+        self.moves.setdefault(number, (channel, ts, route))
+        self._through_modal(specialist_for(inquiry.route), MOVE_CALLBACK, f"{number}:{route}",
+                            {REASON_BLOCK: {REASON_INPUT: "Hører til hos jer"}}, channel, ts,
+                            {"action_id": "move", "type": "static_select", "selected_option": {"value": route}})
+
+    def _through_modal(self, user: str, callback: str, metadata: str, values: dict[str, dict[str, str | None]],
+                       channel: str, ts: str, action: dict[str, Any]) -> None:
+        """Submit the form the last click opened; without one (the bot died before opening
+        it, or that form was sent already), click again."""
+        slack = self.world.slack
+        view = next((v for v in reversed(slack.views.values()) if v["callback_id"] == callback
+                     and v["private_metadata"] == metadata and v["id"] not in self._used_views), None)
+        if view is not None:
+            self._used_views.add(view["id"])
+            self._send(lambda: self.world.requests.view_submission(user=user, view=view, values=values))
+            return
+        self._send(lambda: self.world.requests.block_action(
+            user=user, action=action, message=slack.message(channel, ts), channel=channel,
+            trigger_id=slack.new_trigger_id(), response_url=slack.new_response_url()))
 
     def _send(self, build: Callable[[], SignedRequest]) -> None:
         request = build()

@@ -50,6 +50,16 @@ class InquiryView:
     on_call: str | None = None  # urgent only: who is on call, ready mrkdwn (a mention or a name)
 
 
+@dataclass(frozen=True)
+class ThreadReply:
+    """A person's message in a thread as chat holds it now: after an edit, the edited text."""
+
+    ts: str
+    author: str
+    text: str  # the plain text a citizen would get
+    key: str | None = None  # the version's identity, as drafts store it (`Draft.chat_key`)
+
+
 class ChatGateway(Protocol):
     """The chat operations the workflow needs. Implementations raise `bot.errors.ChatError`."""
 
@@ -80,6 +90,10 @@ class ChatGateway(Protocol):
     ) -> ChatRef | None:
         """Our message carrying `marker` in the channel (or in the thread under `thread_ts`),
         looking back to `since`; None when no earlier attempt reached chat."""
+
+    def thread_replies(self, ref: ChatRef, *, after: str) -> list[ThreadReply]:
+        """People's replies in the thread of `ref` posted after `after` (a ts), oldest first;
+        bots (ourselves included), joins and other subtypes are left out."""
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         """A message only `user` sees (polite refusals)."""

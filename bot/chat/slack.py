@@ -26,8 +26,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
 from bot import privacy
-from bot.chat import slack_blocks
-from bot.chat.base import ChatRef, InquiryView
+from bot.chat import slack_blocks, slack_text
+from bot.chat.base import ChatRef, InquiryView, ThreadReply
 from bot.errors import ChatError
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,35 @@ class SlackGateway:
             if not cursor:
                 return None
 
+    def thread_replies(self, ref: ChatRef, *, after: str) -> list[ThreadReply]:
+        """conversations.replies from `after` on (Slack's `oldest` is exclusive unless
+        `inclusive`; the parent comes first whatever the window), every page."""
+        channel_id = self._channel_id(ref.channel)
+        if channel_id is None:
+            return []
+        found: list[ThreadReply] = []
+        cursor = ""
+        while True:
+            page = self._call(self._client.conversations_replies, channel=channel_id, ts=ref.ts,
+                              oldest=after, limit=200, cursor=cursor or None)
+            found += [reply for m in page["messages"] if _by_person(m) and m["ts"] != ref.ts
+                      and (reply := self._reply(channel_id, m)) is not None]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor", "")
+            if not cursor:
+                return found
+
+    def _reply(self, channel_id: str, message: dict[str, Any]) -> ThreadReply | None:
+        """The reply as the thread listener reads it: the citizen's plain text, keyed by its
+        version like `handlers.messages.chat_key`; None when it holds what only Slack can show
+        (the listener told the writer so when it arrived)."""
+        try:
+            text = slack_text.citizen_text(message, self.display_name)
+        except slack_text.NotForCitizens:
+            return None
+        edited = (message.get("edited") or {}).get("ts")
+        key = f"{channel_id}:{message['ts']}" + (f":{edited}" if edited else "")
+        return ThreadReply(str(message["ts"]), str(message["user"]), text, key)
+
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         self._call(self._client.chat_postEphemeral, channel=channel, user=user, **self._plain(text))
 
@@ -226,6 +255,11 @@ class SlackGateway:
                     self._pacer.wait_turn(paced)
             except (SlackClientError, OSError) as exc:
                 raise ChatError(f"Slack {name} unreachable: {type(exc).__name__}") from None
+
+
+def _by_person(message: dict[str, Any]) -> bool:
+    """A plain message by a person: bots carry `bot_id`, joins and broadcasts a `subtype`."""
+    return bool(message.get("user")) and not message.get("bot_id") and not message.get("subtype")
 
 
 def _marker_of(message: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.sandbox.slack_blockkit import block_errors, view_errors
@@ -62,6 +63,23 @@ def _shown(messages: list[dict[str, Any]], args: Args) -> list[dict[str, Any]]:
     keep = _flag(args.get("include_all_metadata"))
     return [m if keep else {k: v for k, v in m.items() if k != "metadata"}
             for m in copy.deepcopy(messages)]
+
+
+def _in_window(ts: str, args: Args) -> bool:
+    """conversations.replies' `oldest`/`latest` window, bounds excluded unless `inclusive`
+    (https://docs.slack.dev/reference/methods/conversations.replies; a bound that is not a ts
+    is `invalid_ts_oldest` / `invalid_ts_latest`)."""
+    moment, inclusive = Decimal(ts), _flag(args.get("inclusive"))
+    bounds = {}
+    for name in ("oldest", "latest"):
+        try:
+            bounds[name] = Decimal(str(args[name])) if args.get(name) else None
+        except InvalidOperation:
+            raise SlackFailure(f"invalid_ts_{name}") from None
+    oldest, latest = bounds["oldest"], bounds["latest"]
+    if oldest is not None and (moment < oldest or (moment == oldest and not inclusive)):
+        return False
+    return latest is None or moment < latest or (moment == latest and inclusive)
 
 
 def _page(items: list[Any], args: Args, default_limit: int) -> tuple[list[Any], str]:
@@ -289,8 +307,10 @@ class Workspace:
         ts = _required(args, "ts", "thread_not_found")
         if ts not in channel.messages:
             raise SlackFailure("thread_not_found")
-        thread = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == ts]
-        page, cursor = _page(sorted(thread, key=lambda m: m["ts"]), args, 1000)
+        replies = [m for m in channel.messages.values() if m.get("thread_ts") == ts and m["ts"] != ts]
+        window = [m for m in replies if _in_window(m["ts"], args)]
+        thread = [channel.messages[ts], *sorted(window, key=lambda m: m["ts"])]  # parent always first
+        page, cursor = _page(thread, args, 1000)
         return {"messages": _shown(page, args), "has_more": bool(cursor),
                 "response_metadata": {"next_cursor": cursor}}
 

@@ -2,11 +2,12 @@
 
 `Workflow` wires the parts together once; callers (polling, the sweep, chat listeners)
 reach the part they need: `intake`, `decisions`, `delivery`, `reminding`, `followups`,
-`queries`.
+`queries`, `chat_inbox`.
 """
 
 from __future__ import annotations
 
+from bot.workflow.chat_inbox import ChatInbox
 from bot.workflow.context import WorkflowContext
 from bot.workflow.decisions import Decisions
 from bot.workflow.delivery import Delivery
@@ -30,6 +31,7 @@ class Workflow:
         self.intake = Intake(ctx, self.reminding, self.followups)
         self.decisions = Decisions(ctx, presenter, self.delivery, self.reminding, self.followups)
         self.queries = Queries(ctx)
+        self.chat_inbox = ChatInbox(ctx, self.decisions)
 
 
 __all__ = ["ChatSetup", "Workflow", "WorkflowContext"]
