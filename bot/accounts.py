@@ -1,7 +1,8 @@
 """The social accounts to watch, from the `accounts` section of the rules file.
 
-The YAML names the environment variable that holds each token; the token itself is only
-ever read from the environment, so no secret is ever written into a configuration file.
+The YAML names the environment variable that holds each token; the token itself is read
+from the environment or from `.env`, exactly like every `BORGERBOT_*` setting (the process
+environment wins), so no secret is ever written into the rules file.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from dotenv import dotenv_values
 
 from bot.errors import ConfigError
 from bot.models import utcnow
@@ -85,21 +89,41 @@ def base_url_for(settings: Settings, platform: str) -> str:
     return str(getattr(settings, f"{platform}_api_url"))
 
 
+def token_environment(env_file: str | Path | None = None) -> dict[str, str]:
+    """Where tokens are looked up: `.env` (the settings' own file) under the process
+    environment, the same precedence pydantic-settings gives every `BORGERBOT_*` variable."""
+    path = Path(env_file if env_file is not None else str(Settings.model_config.get("env_file")))
+    from_file = dotenv_values(path) if path.is_file() else {}
+    return {**{k: v for k, v in from_file.items() if v is not None}, **os.environ}
+
+
+def clean_secret(name: str, value: str) -> str:
+    """A token as pasted: surrounding spaces and newlines dropped (a copied token often ends
+    with one, and the platform then refuses it for ever); whitespace inside is refused."""
+    token = value.strip()
+    if any(ch.isspace() for ch in token):
+        raise ConfigError(f"{name} contains spaces or line breaks inside the token",
+                          key=name, hint="paste the token again as one line")
+    return token
+
+
 def build_clients(
     accounts: Sequence[AccountConfig],
     settings: Settings,
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] | None = None,
     store: Store | None = None,
 ) -> dict[tuple[str, str], PlatformClient]:
     """One client per account; a missing token is a configuration error naming the variable."""
+    if environ is None:
+        environ = token_environment()
     clients: dict[tuple[str, str], PlatformClient] = {}
     for account in accounts:
-        token = environ.get(account.token_env, "")
+        token = clean_secret(account.token_env, environ.get(account.token_env, ""))
         extra = _x_oauth(account, settings, environ, store)
         if not token and not extra:
             raise ConfigError(
                 f"the token for {account.platform} account {account.account} is missing",
-                hint=f"set the environment variable {account.token_env}",
+                hint=f"set {account.token_env} in the environment or in .env",
             )
         client_class = PLATFORMS[account.platform]
         clients[(account.platform, account.account)] = client_class(
@@ -120,7 +144,7 @@ def _x_oauth(account: AccountConfig, settings: Settings, environ: Mapping[str, s
     """
     if not account.refresh_token_env:
         return {}
-    refresh = environ.get(account.refresh_token_env, "")
+    refresh = clean_secret(account.refresh_token_env, environ.get(account.refresh_token_env, ""))
     if account.platform != "x" or not refresh or not settings.x_client_id or store is None:
         raise ConfigError(
             f"{account.platform} account {account.account} cannot renew its token",

@@ -25,7 +25,7 @@ from bot.retention import RetentionPolicy, retention_from_config
 from bot.rules import RuleSet, load_rules
 from bot.store import Store
 from bot.workflow import ChatSetup, Workflow, WorkflowContext
-from bot.workflow.setup import setup_from_config
+from bot.workflow.setup import require_approvers, setup_from_config
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ def load_configuration(path: str) -> Configuration:
     setup = setup_from_config(chat or {}, line_of, rules.file)
     accounts = accounts_from_config(rules.section("accounts")[0], line_of, rules.file)
     retention = retention_from_config(rules.section("retention")[0], line_of, rules.file)
+    require_approvers(setup, line_of, rules.file)
     return Configuration(rules=rules, policy=policy, setup=setup, accounts=accounts, retention=retention)
 
 

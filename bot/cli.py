@@ -120,7 +120,11 @@ def demo_command(
 
     rules = str(rules_file or _settings().rules_file)
     quiet = inquiries is not None
-    result = run_demo(rules, (lambda _line: None) if quiet else typer.echo, inquiries=inquiries, report=report)
+    if inquiries is not None and not inquiries.is_file():
+        raise ConfigError("no such file", file=str(inquiries),
+                          hint="give --inquiries a JSON Lines file, one inquiry per line")
+    result = run_demo(rules, (lambda _line: None) if quiet else typer.echo, inquiries=inquiries,
+                      report=report, skipped=lambda note: typer.echo(note, err=True))
     typer.echo(format_summary(result["summary"]))
     if report is not None:
         typer.echo(f"report written to {report}")
@@ -143,15 +147,30 @@ def run_command() -> None:
     from bot.service import run
 
     settings = _settings()
+    require_slack_secrets(settings)
     _configure_logging(settings)
     run(settings)
 
 
+def require_slack_secrets(settings: Settings) -> None:
+    """Name the missing Slack secret before anything connects: the bot token always, the app
+    token in Socket Mode, the signing secret in HTTP mode."""
+    needed = {"BORGERBOT_SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if settings.slack_mode == "socket":
+        needed["BORGERBOT_SLACK_APP_TOKEN"] = settings.slack_app_token
+    else:
+        needed["BORGERBOT_SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    missing = [name for name, value in needed.items() if value is None]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} not set",
+                          hint=f"set it in the environment or in .env (BORGERBOT_SLACK_MODE is "
+                               f"{settings.slack_mode})")
+
+
 @app.command("poll")
-def poll_command(
-    once: Annotated[bool, typer.Option("--once/--loop", help="poll each account once")] = True,
-) -> None:
-    """Poll every configured account once, store what is new and post it to chat."""
+def poll_command() -> None:
+    """Poll every configured account once, store what is new and post it to chat (for cron;
+    `borgerbot run` is the service that keeps polling)."""
     from bot.service import poll_once
 
     settings = _settings()
@@ -174,7 +193,12 @@ def accounts_resume(
     across restarts until this is run."""
     from bot.service import assemble
 
-    _, workflow, _ = assemble(_settings())
+    config, workflow, _ = assemble(_settings())
+    known = [(a.platform, a.account) for a in config.accounts]
+    if (platform, account) not in known:
+        raise ConfigError(f"{platform}/{account} is not an account in the rules file",
+                          file=config.rules.file,
+                          hint="configured: " + (", ".join(f"{p}/{a}" for p, a in known) or "none"))
     workflow.intake.resume_account(platform, account)
     typer.echo(f"{platform}/{account} will be polled again")
 
@@ -212,6 +236,9 @@ def journal_export(
     from bot.journal import export
     from bot.store import open_store
 
+    if end < start:
+        raise ConfigError(f"--from {start.date()} is after --to {end.date()}",
+                          hint="give the first day with --from and the last with --to")
     rules = _rules(rules_file)
     store = open_store(_settings().database_url)
     try:
@@ -303,8 +330,22 @@ def _counted(ids: tuple[int, ...]) -> str:
 
 def main() -> None:
     """Run the CLI; expected failures become one clear line and exit status 2, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except (BorgerbotError, SettingsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: {database_problem(exc)}", err=True)
+        sys.exit(2)
+
+
+def database_problem(exc: Exception) -> str:
+    """The driver's own first line (it names host and port or the file problem, never the
+    password), with where to look."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return (f"cannot use the database: {first} (check BORGERBOT_DATABASE_URL: is the server "
+            "running, is the file's folder writable?)")

@@ -12,13 +12,13 @@ Scoring, as routing_rules.yaml explains it to the communication officer:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from bot.danish import Kind, TermIndex, Text, normalise
+from bot.patterns import Pattern
 from bot.rules import Conditions, Rule, RuleSet
 
 MAX_REASONS = 3
@@ -140,10 +140,10 @@ def _terms(conditions: Conditions) -> Iterator[tuple[Rule | None, Kind, str]]:
     yield from ((None, Kind.PHRASE, term) for term in conditions.exclude)
 
 
-def _pattern_label(pattern: re.Pattern[str]) -> str:
+def _pattern_label(pattern: Pattern) -> str:
     """A pattern is explained by itself, never by the citizen's words it matched: those may
     hold a CPR number, and reasons outlive the text (stored, journalised, shown in chat)."""
-    return f'mønsteret "{" ".join(pattern.pattern.split())[:40]}"'
+    return f'mønsteret "{" ".join(pattern.source.split())[:40]}"'
 
 
 def _applies(rule: Rule, kind: str | None) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.danish import MIN_COMPOUND_LENGTH, fold_pattern, normalise
 from bot.errors import ConfigError
+from bot.patterns import Pattern, compile_checked
 from bot.yaml_lines import Document, KeyPath, compose_document
 
 EXTENSION_SECTIONS = ("deadlines", "accounts", "chat", "reminders", "business_hours", "retention")
@@ -43,7 +44,7 @@ class Rule:
     keywords: tuple[str, ...]
     words: tuple[str, ...]
     phrases: tuple[str, ...]
-    regex: tuple[re.Pattern[str], ...]
+    regex: tuple[Pattern, ...]
     kinds: frozenset[str]
     """Only for these kinds of inquiry; empty means every kind."""
     no_words: bool
@@ -57,7 +58,7 @@ class Conditions:
 
     rules: tuple[Rule, ...]
     exclude: tuple[str, ...]
-    exclude_regex: tuple[re.Pattern[str], ...]
+    exclude_regex: tuple[Pattern, ...]
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,17 @@ def load_rules(path: str | Path) -> RuleSet:
     """Read and validate a rules file; the name in errors is the path as given."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read rules file: {exc.strerror or exc}", file=name) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be read ({exc.reason})",
+            file=name, line=data.count(b"\n", 0, exc.start) + 1,
+            hint="save the file as UTF-8, e.g. in the editor's 'Save with encoding' menu",
+        ) from None
     return parse_rules(text, name)
 
 
@@ -174,6 +183,8 @@ class _Validator:
         if fallback not in {route.id for route in routes}:
             raise self.fail(("fallback",), f"fallback route {fallback!r} is not defined",
                             f"known: {', '.join(route.id for route in routes)}")
+        self.unique(routes, "name")
+        self.unique(routes, "channel")
         for route in routes:
             if route.id != fallback and not route.conditions.rules:
                 raise self.fail(("routes", route.id), f"route {route.id!r} has no rules",
@@ -187,6 +198,19 @@ class _Validator:
             sections=MappingProxyType({k: top[k] for k in EXTENSION_SECTIONS if k in top}),
             _lines=MappingProxyType(self.doc.lines),
         )
+
+    def unique(self, routes: tuple[Route, ...], key: str) -> None:
+        """Two routes with one display name cannot be told apart in the "move to" menu, and two
+        with one channel mix their departments' cards; Slack names ignore case."""
+        seen: dict[str, Route] = {}
+        for route in routes:
+            value = str(getattr(route, key))
+            first = seen.setdefault(value.casefold(), route)
+            if first is not route:
+                raise self.fail(("routes", route.id, key),
+                                f"routes {first.id!r} and {route.id!r} have the same {key} {value!r}",
+                                f"first at line {self.doc.line(('routes', first.id, key))}; "
+                                f"give each route its own {key}")
 
     def routes(self, value: Any) -> tuple[Route, ...]:
         if value is None:
@@ -280,13 +304,20 @@ class _Validator:
             result.append(term)
         return tuple(result)
 
-    def patterns(self, value: Any, path: KeyPath) -> tuple[re.Pattern[str], ...]:
+    def patterns(self, value: Any, path: KeyPath) -> tuple[Pattern, ...]:
         result = []
         for item_path, item in self.items(value, path):
+            source = self.text(item, item_path)
             try:
-                result.append(re.compile(fold_pattern(self.text(item, item_path))))
+                result.append(compile_checked(source, fold_pattern(source), self.doc.file,
+                                              self.doc.line(item_path) or 0))
             except re.error as exc:
                 raise self.fail(item_path, f"invalid regular expression {item!r}: {exc.msg}") from None
+            except ValueError as exc:
+                raise self.fail(item_path, f"regular expression {item!r} can take for ever on "
+                                f"some texts: {exc}",
+                                "use one repeat per group, e.g. [\\w\\s]+ instead of (\\w+\\s?)+, "
+                                "or a possessive ++ or atomic (?>...) group") from None
         return tuple(result)
 
     def kinds(self, value: Any, path: KeyPath) -> list[str]:

@@ -26,6 +26,7 @@ from bot.platforms.http import STOPPING
 from bot.polling import PollOutcome, poll_account
 from bot.scheduler import JobLeases, build_scheduler
 from bot.settings import Settings
+from bot.startup import check_slack
 from bot.store import open_store
 from bot.workflow import Workflow
 
@@ -68,6 +69,7 @@ def lease_period(takeover_seconds: float) -> float:
 def run(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT."""
     config, workflow, web = assemble(settings)
+    check_slack(web, config)
     intervals = {(a.platform, a.account): a.poll_interval for a in config.accounts}
     accounts = [
         (client, intervals.get(key) or settings.poll_interval_seconds)

@@ -85,6 +85,21 @@ class Settings(BaseSettings):
         description="module:attribute of the chat front end, resolved at start",
     )
 
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @classmethod
+    def _clean_secret(cls, value: object) -> object:
+        """Surrounding spaces and line breaks are dropped (a secret pasted with a trailing
+        newline made every Slack request fail its signature check); an empty value is unset;
+        whitespace inside a secret is refused, naming the variable."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if any(ch.isspace() for ch in value):
+            raise ValueError("contains spaces or line breaks inside the secret; paste it again as one line")
+        return value or None
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:

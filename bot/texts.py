@@ -513,3 +513,22 @@ def cards_not_posted(channel: str, problem: str) -> str:
     return (f"⚠️ borgerbot kan ikke vise nye henvendelser i {channel} (Slack svarer: {problem}). "
             "Henvendelserne venter i borgerbot og vises, så snart fejlen er rettet: bed IT "
             "kontrollere, at kanalen findes, og at botten er inviteret i den (/invite @borgerbot).")
+
+
+# --- Configuration that cannot work (issue 13, rulesconfig) --------------------------------
+# Shown to IT next to the English line when `borgerbot rules check` or the start refuses a
+# set-up; the communication officer who maintains routing_rules.yaml reads the Danish.
+
+NO_APPROVERS = ("Ingen kan godkende svar: skriv kommunikationsmedarbejdernes Slack-id'er under "
+                "chat.officers, fx officers: [U012ABC, U034DEF], eller en Slack-brugergruppe "
+                "under chat.officer_group, fx officer_group: S0123ABCD")
+
+
+def channel_missing(channel: str) -> str:
+    return (f"Slack-kanalen {channel} findes ikke: opret den i Slack, eller ret kanalnavnet i "
+            "routing_rules.yaml")
+
+
+def bot_not_in_channel(channel: str) -> str:
+    return (f"borgerbot er ikke medlem af Slack-kanalen {channel}: skriv /invite @borgerbot i "
+            "kanalen")

@@ -8,6 +8,7 @@ reminders and an escalation happen. Everything goes over loopback HTTP to the sa
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -32,19 +33,23 @@ URGENT_ANSWER = ("Tak fordi du sagde det. Er der fare for liv, så ring 112. Vi 
 Echo = Callable[[str], None]
 
 
-def read_inquiries(path: Path) -> list[dict[str, Any]]:
-    """Records in routing-dev.jsonl format; a broken line is skipped with a note, never fatal."""
+def read_inquiries(path: Path, skipped: Echo | None = None) -> list[dict[str, Any]]:
+    """Records in routing-dev.jsonl format; a broken line is skipped with a note naming its
+    number (to stderr unless `skipped` takes it), never fatal."""
+    skipped = skipped or (lambda note: print(note, file=sys.stderr))
     records: list[dict[str, Any]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(),
+                                  start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            # The file's content is at fault, not a caller's argument: ValueError, as above.
-            raise ValueError(f"{path}:{number}: each line must be a JSON object")  # noqa: TRY004
+            skipped(f"{path}:{number}: skipped, not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            skipped(f"{path}:{number}: skipped, each line must be a JSON object with a text")
+            continue
         records.append(record)
     return records
 
@@ -196,12 +201,12 @@ def _another_route(demo: Demo, route: str) -> str:
 
 
 def run_demo(rules_file: str, echo: Echo, *, inquiries: Path | None = None,
-             report: Path | None = None) -> dict[str, Any]:
+             report: Path | None = None, skipped: Echo | None = None) -> dict[str, Any]:
     """Run the demo; with `inquiries`, every inquiry needing an answer is drafted and approved."""
     with tempfile.TemporaryDirectory(prefix="borgerbot-demo-") as workdir:
         demo = Demo(rules_file, echo, Path(workdir))
         try:
-            records = read_inquiries(inquiries or SAMPLES)
+            records = read_inquiries(inquiries or SAMPLES, skipped or echo)
             if inquiries is None:
                 scripted_day(demo, records)
             else:

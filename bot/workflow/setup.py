@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot import texts
 from bot.errors import ConfigError
 
 KNOWN_KEYS = (
@@ -62,3 +63,24 @@ def setup_from_config(
         else:
             values[key] = value.strip()
     return ChatSetup(**values)
+
+
+def require_approvers(
+    setup: ChatSetup,
+    line_of: Callable[[tuple[str, ...]], int | None] | None = None,
+    file: str | None = None,
+) -> None:
+    """Refuse a set-up in which no click can ever approve a reply: every inquiry would wait
+    for ever. Checked apart from `setup_from_config`, after the rest of the file, so the other
+    sections' mistakes are reported first."""
+    if setup.officers or setup.officer_group:
+        return
+    line = None
+    if line_of:
+        line = line_of(("chat", "officers")) or line_of(("chat",))
+    raise ConfigError(
+        "nobody can approve replies: chat.officers is empty and chat.officer_group is not set",
+        file=file, line=line, key="chat.officers",
+        hint="list the officers' Slack user ids, e.g. officers: [U012ABC, U034DEF], or set "
+             f"officer_group: S0123ABCD (a Slack user group) / {texts.NO_APPROVERS}",
+    )
