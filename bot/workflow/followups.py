@@ -9,7 +9,8 @@ inquiry out of its new department's channel. The change therefore stores what it
 what is left, backing off while chat keeps failing.
 
 A redraw row is deleted by the redraw that drew the state it was stored with. A note is
-posted through the outbox under its row's id, and the row is deleted in the transaction
+posted through the outbox under its row's random key (never its id: SQLite hands a deleted
+row's id to the next row, whose note would be skipped as posted), and the row is deleted in the transaction
 that stores the note's `ts`, so a note reaches chat once however often it is tried; the
 card of a move is posted under a key of its own the same way.
 """
@@ -127,7 +128,7 @@ class FollowUps:
         def posted(session: Session, _ref: ChatRef) -> None:
             session.execute(delete(ChatFollowUp).where(col(ChatFollowUp.id) == note_id))
 
-        self.presenter.outbox.post_once(f"note:{note_id}", note.channel, post,
+        self.presenter.outbox.post_once(note.key, note.channel, post,
                                         thread_ts=note.thread_ts, then=posted)
 
     def _give_up(self, follow_up: ChatFollowUp) -> None:
