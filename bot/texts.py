@@ -422,3 +422,37 @@ def deadline_reminder(who: str | None, due: datetime, now: datetime, tz: str = D
 def deadline_missed(due: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
     return (f"🚨 Svarfristen er overskredet ({day_name(due, now, tz)} {clock(due, tz)}). "
             "Kommunikationsenheden er orienteret.")
+
+
+# --- Chat refused a message, or the bot itself (outbox; issue 12) ------------------------
+
+_CHAT_REFUSALS = {
+    "msg_too_long": "Slack afviser beskeden, fordi den er for lang.",
+    "msg_blocks_too_long": "Slack afviser beskeden, fordi den er for lang.",
+    "invalid_blocks": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "invalid_blocks_format": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "no_text": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "channel_not_found": ("Kanalen {channel} findes ikke, eller borgerbot er ikke med i den. "
+                          "Tjek kanalnavnet i routing_rules.yaml, eller invitér borgerbot i kanalen."),
+    "not_in_channel": "borgerbot er ikke med i {channel}. Skriv /invite @borgerbot i kanalen.",
+    "is_archived": ("Kanalen {channel} er arkiveret. Genåbn den, eller giv afdelingen en anden "
+                    "kanal i routing_rules.yaml."),
+}
+
+
+def chat_refused(what: str, channel: str, code: str) -> str:
+    """To the unit: chat refused one message for good; what to do, and that nothing is lost."""
+    why = _CHAT_REFUSALS.get(code, "Slack afviser beskeden ({code}). Giv IT besked.")
+    return (f"⚠️ borgerbot kunne ikke vise {what} i {channel}. {why.format(channel=channel, code=code)} "
+            "borgerbot prøver igen af sig selv, og de andre beskeder i kanalen kommer frem som normalt.")
+
+
+def chat_refused_what(inquiry_id: int | None) -> str:
+    return f"beskeden om henvendelse #{inquiry_id}" if inquiry_id is not None else "en besked"
+
+
+def chat_back(code: str, since: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """To the unit once Slack takes the bot again: what happened, and that nothing was lost."""
+    return (f"✅ borgerbot er tilbage i Slack. Slack afviste borgerbots adgang ({code}) fra "
+            f"{day_name(since, now, tz)} {clock(since, tz)}. Alt, der ventede, kommer nu frem; "
+            "intet er gået tabt. Tjek gerne godkendelseskanalen.")

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 from bot.chat.base import ChatRef
 from bot.errors import ChatError
 from bot.models import ChatFollowUp, Event
+from bot.workflow.chat_health import ChatHealth
 from bot.workflow.context import MOVE, REDRAW, WorkflowContext
 from bot.workflow.presenter import Presenter
 
@@ -51,6 +52,7 @@ class FollowUps:
     def __init__(self, ctx: WorkflowContext, presenter: Presenter) -> None:
         self.ctx = ctx
         self.presenter = presenter
+        self.health = ChatHealth(ctx, presenter.outbox)
 
     def carry_out_now(self, follow_up_id: int) -> None:
         """Carry out a follow-up right after the commit that stored it; if chat fails, the sweep will."""
@@ -58,7 +60,9 @@ class FollowUps:
             self._carry_out(follow_up_id)
 
     def run_due(self) -> int:
-        """Carry out the follow-ups that are due, oldest first; returns how many chat now has."""
+        """Carry out the follow-ups that are due, oldest first; returns how many chat now has.
+        While chat refuses the bot, first try the notice that it is back (it posts once it is)."""
+        self.health.announce_recovery()
         now = self.ctx.now()
         with self.ctx.store.session() as session:
             due = session.exec(
