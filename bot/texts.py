@@ -280,7 +280,8 @@ SEND_FAILURES = {
     "auth": "Forbindelsen til platformen er udløbet. IT skal forny adgangen.",
     "rate_limited": "Platformen beder os vente lidt. Prøv igen om et par minutter.",
     "unavailable": "Platformen svarer ikke lige nu. Prøv igen om lidt.",
-    "duplicate": "Platformen mener, at svaret allerede er sendt.",
+    "duplicate": ("Platformen afviser svaret, fordi kontoen allerede har sendt præcis den samme tekst "
+                  "(X tillader ikke gentagne opslag). Ret teksten, fx med borgerens navn, og send igen."),
     "refused": "Platformen tillader ikke dette svar her. Svar borgeren direkte på platformen.",
 }
 
@@ -298,7 +299,8 @@ def rejected_in_thread(who: str, comment: str) -> str:
 
 
 def send_failed_in_thread(reason: str, *, closed: bool = False) -> str:
-    then = "Henvendelsen er derfor lukket." if closed else "Du kan prøve igen fra godkendelsen."
+    then = ("Henvendelsen er derfor lukket." if closed else
+            "Kommunikationsenheden kan rette teksten og sende igen fra godkendelsen, eller bede om et nyt udkast.")
     return f"Svaret kunne ikke sendes. {reason} {then}"
 
 

@@ -9,7 +9,16 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.demo.world import SandboxWorld
-from bot.models import Decision, DecisionKind, Event, Inquiry, InquiryState, Reminder, Reply, ReplyState
+from bot.models import (
+    Decision,
+    DecisionKind,
+    Event,
+    Inquiry,
+    InquiryState,
+    Reminder,
+    Reply,
+    ReplyState,
+)
 from bot.privacy import strip_invisible
 
 REMINDER_ACTIONS = ("reminded",)

@@ -26,6 +26,7 @@ from bot.models import Event, Inquiry, InquiryState
 SAMPLES = Path(__file__).with_name("samples.jsonl")
 DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Copenhagen
 STEP = timedelta(minutes=15)
+SETTLE_STEPS = 8  # two simulated hours for throttled replies to go out
 DRAFT = "Hej\n\nTak for din henvendelse. {svar}\n\nVenlig hilsen Mette, Albertslund Kommune"
 URGENT_ANSWER = ("Tak fordi du sagde det. Er der fare for liv, så ring 112. Vi har givet beredskabet "
                  "besked.\n\nVenlig hilsen Mette, Albertslund Kommune")
@@ -237,6 +238,11 @@ def answer_everything(demo: Demo, records: list[dict[str, Any]]) -> None:
                                    scripted_answer(demo, inquiry, written))
         demo.world.click(OFFICERS[0], inquiry.id or 0, "approve", on="approval")
     demo.tick()
+    for _ in range(SETTLE_STEPS):  # replies a platform throttled stay queued; the sweep sends them
+        if not demo.open_inquiries(InquiryState.SENDING):
+            break
+        demo.advance(STEP)
+        demo.tick()
 
 
 def scripted_answer(demo: Demo, inquiry: Inquiry, written: set[str]) -> str:
