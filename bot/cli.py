@@ -141,6 +141,21 @@ def format_summary(summary: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+@app.command("health")
+def health_command(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
+) -> None:
+    """What an operator must know: whether Slack takes the bot, what waits, which accounts are
+    stopped; exit status 1 while something needs a person (for monitoring)."""
+    from bot.health import health_report, render
+    from bot.store import open_store
+
+    report = health_report(open_store(_settings().database_url))
+    typer.echo(json.dumps(report) if as_json else "\n".join(render(report)))
+    if not report["healthy"]:
+        raise typer.Exit(1)
+
+
 @app.command("run")
 def run_command() -> None:
     """Run the bot: Slack front end, a poll job per account and the deadline sweep."""

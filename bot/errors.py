@@ -96,6 +96,29 @@ class ChatError(BorgerbotError):
     """The chat platform (Slack) refused or failed a call."""
 
 
+class ChatRefused(ChatError):
+    """Chat refused this one message for good (too long, invalid blocks): sending it again
+    fails the same way until a person acts, while other messages still go through.
+    `code` is the platform's error string."""
+
+    code: str = ""
+    channel_wide = False
+
+
+class ChatChannelRefused(ChatRefused):
+    """Chat refused a message because of its channel (not found, bot not a member, archived):
+    every message to that channel fails until an administrator fixes it; others go on."""
+
+    channel_wide = True
+
+
+class ChatAuthRefused(ChatError):
+    """Chat refused the bot itself (token invalid or revoked, app deactivated): nothing can be
+    posted anywhere until an administrator acts, so everything stays queued."""
+
+    code: str = ""
+
+
 class NotAllowed(BorgerbotError):
     """A person lacks the role for an action (for example approving without being an officer)."""
 

@@ -7,6 +7,7 @@ The `Event` table is append-only: it is the audit trail of who did what, when.
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -265,6 +266,9 @@ class ChatPost(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=50)
     attempted_at: datetime = _time()
     claimed_until: datetime | None = _time(nullable=True)
+    refused: str = Field(default="", max_length=50)  # Slack's error code when it refused it for good
+    refusals: int = 0  # refusals in a row, for the back-off
+    retry_at: datetime | None = _time(nullable=True)  # a refused message is not tried before this
 
 
 class ChatFollowUp(SQLModel, table=True):
@@ -273,8 +277,8 @@ class ChatFollowUp(SQLModel, table=True):
     so a crash or a Slack outage in between only delays it (see `bot.workflow.followups`).
     `text` may quote an officer's comment, so it lives here only until it is posted.
 
-    Ids are never reused, not even on SQLite (AUTOINCREMENT): a note is posted once per id
-    (`note:<id>` in the outbox), so a reused id would swallow a later note."""
+    A note is posted once per `key`, random and unique for ever; ids are never reused either,
+    not even on SQLite (AUTOINCREMENT), so an id in a log line names one follow-up only."""
 
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -287,6 +291,10 @@ class ChatFollowUp(SQLModel, table=True):
     created_at: datetime = _time()
     due_at: datetime = _time(index=True)
     attempts: int = 0
+    key: str = Field(default_factory=lambda: f"note:{uuid.uuid4().hex}", max_length=120,
+                     unique=True, index=True)
+    """The outbox key of what this follow-up posts: unique for ever, never derived from the
+    row's id, which SQLite hands out again once the row is deleted."""
 
 
 class PlatformToken(SQLModel, table=True):

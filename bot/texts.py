@@ -280,7 +280,8 @@ SEND_FAILURES = {
     "auth": "Forbindelsen til platformen er udløbet. IT skal forny adgangen.",
     "rate_limited": "Platformen beder os vente lidt. Prøv igen om et par minutter.",
     "unavailable": "Platformen svarer ikke lige nu. Prøv igen om lidt.",
-    "duplicate": "Platformen mener, at svaret allerede er sendt.",
+    "duplicate": ("Platformen afviser svaret, fordi kontoen allerede har sendt præcis den samme tekst "
+                  "(X tillader ikke gentagne opslag). Ret teksten, fx med borgerens navn, og send igen."),
     "refused": "Platformen tillader ikke dette svar her. Svar borgeren direkte på platformen.",
 }
 
@@ -298,7 +299,8 @@ def rejected_in_thread(who: str, comment: str) -> str:
 
 
 def send_failed_in_thread(reason: str, *, closed: bool = False) -> str:
-    then = "Henvendelsen er derfor lukket." if closed else "Du kan prøve igen fra godkendelsen."
+    then = ("Henvendelsen er derfor lukket." if closed else
+            "Kommunikationsenheden kan rette teksten og sende igen fra godkendelsen, eller bede om et nyt udkast.")
     return f"Svaret kunne ikke sendes. {reason} {then}"
 
 
@@ -532,3 +534,37 @@ def channel_missing(channel: str) -> str:
 def bot_not_in_channel(channel: str) -> str:
     return (f"borgerbot er ikke medlem af Slack-kanalen {channel}: skriv /invite @borgerbot i "
             "kanalen")
+
+
+# --- Chat refused a message, or the bot itself (outbox; issue 12) ------------------------
+
+_CHAT_REFUSALS = {
+    "msg_too_long": "Slack afviser beskeden, fordi den er for lang.",
+    "msg_blocks_too_long": "Slack afviser beskeden, fordi den er for lang.",
+    "invalid_blocks": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "invalid_blocks_format": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "no_text": "Slack kan ikke vise beskeden (en fejl i borgerbot). Giv IT besked.",
+    "channel_not_found": ("Kanalen {channel} findes ikke, eller borgerbot er ikke med i den. "
+                          "Tjek kanalnavnet i routing_rules.yaml, eller invitér borgerbot i kanalen."),
+    "not_in_channel": "borgerbot er ikke med i {channel}. Skriv /invite @borgerbot i kanalen.",
+    "is_archived": ("Kanalen {channel} er arkiveret. Genåbn den, eller giv afdelingen en anden "
+                    "kanal i routing_rules.yaml."),
+}
+
+
+def chat_refused(what: str, channel: str, code: str) -> str:
+    """To the unit: chat refused one message for good; what to do, and that nothing is lost."""
+    why = _CHAT_REFUSALS.get(code, "Slack afviser beskeden ({code}). Giv IT besked.")
+    return (f"⚠️ borgerbot kunne ikke vise {what} i {channel}. {why.format(channel=channel, code=code)} "
+            "borgerbot prøver igen af sig selv, og de andre beskeder i kanalen kommer frem som normalt.")
+
+
+def chat_refused_what(inquiry_id: int | None) -> str:
+    return f"beskeden om henvendelse #{inquiry_id}" if inquiry_id is not None else "en besked"
+
+
+def chat_back(code: str, since: datetime, now: datetime, tz: str = DEFAULT_TIMEZONE) -> str:
+    """To the unit once Slack takes the bot again: what happened, and that nothing was lost."""
+    return (f"✅ borgerbot er tilbage i Slack. Slack afviste borgerbots adgang ({code}) fra "
+            f"{day_name(since, now, tz)} {clock(since, tz)}. Alt, der ventede, kommer nu frem; "
+            "intet er gået tabt. Tjek gerne godkendelseskanalen.")

@@ -72,3 +72,15 @@ def test_the_report_option_writes_one_json_object_with_each_inquirys_whole_path(
     assert set(row["reply"]) >= {"text", "external_id", "approved_by", "at"}
     assert row["route"] == "affald"
     assert "summary" in data
+
+
+def test_many_x_mentions_asking_the_same_are_all_answered_and_the_report_says_how_each_ended(
+        tmp_path: Path) -> None:
+    """X refuses a post identical to one the account already made; answers written from the
+    greeting with the citizen's first name and worded afresh each reach their citizen."""
+    records = [{"id": f"x{n}", "platform": "x", "kind": "mention", "text": "Hvornår kommer skraldebilen?"}
+               for n in range(6)]
+    result = run_demo(str(RULES_FILE), lambda _line: None, inquiries=_write(tmp_path / "in.jsonl", records))
+    rows = result["inquiries"]
+    assert [(row["state"], row["send_failure"]) for row in rows] == [("answered", None)] * 6
+    assert result["summary"]["unanswered_needing_reply"] == 0

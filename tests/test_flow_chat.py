@@ -92,7 +92,7 @@ def test_the_draft_button_opens_a_form_with_greeting_and_sign_off(world: Sandbox
     form = next(iter(world.slack.views.values()))
     box = next(b for b in form["blocks"] if b["type"] == "input")
     setup = world.config.setup
-    greeting = setup.greeting.replace("{navn}", inquiry.author_name)
+    greeting = setup.greeting.replace("{navn}", inquiry.author_name.split()[0])  # the citizen's first name
     sign_off = setup.signoff.replace("{fornavn}", "Specialist")  # the writer's first name
     assert box["element"]["initial_value"] == f"{greeting}\n\n\n\n{sign_off}"
 

@@ -28,7 +28,7 @@ from slack_sdk.web import SlackResponse
 from bot import privacy
 from bot.chat import slack_blocks, slack_text
 from bot.chat.base import ChatRef, InquiryView, ThreadReply
-from bot.errors import ChatError
+from bot.errors import ChatAuthRefused, ChatChannelRefused, ChatError, ChatRefused
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,38 @@ class SlackCallFailed(ChatError):
         self.method = method
         self.code = code
         super().__init__(f"Slack {method} failed: {code}")
+
+
+class SlackMessageRefused(SlackCallFailed, ChatRefused):
+    """Slack refused this message's content for good."""
+
+
+class SlackChannelRefused(SlackCallFailed, ChatChannelRefused):
+    """Slack refused the message because of its channel."""
+
+
+class SlackAuthRefused(SlackCallFailed, ChatAuthRefused):
+    """Slack refused the bot's token."""
+
+
+# Slack's Web API error codes (chat-platforms.md "Errors", from docs.slack.dev/reference/methods/
+# chat.postMessage and chat.update): which ones no retry of the same call can cure.
+MESSAGE_REFUSALS = frozenset({"msg_too_long", "msg_blocks_too_long", "invalid_blocks",
+                              "invalid_blocks_format", "no_text"})
+CHANNEL_REFUSALS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+AUTH_REFUSALS = frozenset({"not_authed", "invalid_auth", "account_inactive", "token_revoked",
+                           "token_expired"})
+
+
+def refusal(method: str, code: str) -> SlackCallFailed:
+    """Slack's `ok: false` as the error the workflow keys on."""
+    if code in AUTH_REFUSALS:
+        return SlackAuthRefused(method, code)
+    if code in CHANNEL_REFUSALS:
+        return SlackChannelRefused(method, code)
+    if code in MESSAGE_REFUSALS:
+        return SlackMessageRefused(method, code)
+    return SlackCallFailed(method, code)
 
 
 class ChannelPacer:
@@ -244,7 +276,7 @@ class SlackGateway:
                 return method(**arguments)
             except SlackApiError as exc:
                 if exc.response.status_code != 429 or waits >= self._max_waits:
-                    raise SlackCallFailed(name, str(exc.response.get("error", "unknown"))) from None
+                    raise refusal(name, str(exc.response.get("error", "unknown"))) from None
                 waits += 1
                 delay = _retry_after(exc.response.headers)
                 log.warning("slack rate limit on %s; waiting %.1f s", name, delay)

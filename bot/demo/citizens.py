@@ -16,6 +16,16 @@ from bot.sandbox.linkedin import LinkedInEmulator
 from bot.sandbox.x import XEmulator
 
 DEFAULT_POST = "Følg med i, hvad der sker i kommunen."
+FIRST_NAMES = ("Anna", "Mads", "Sofie", "Jens", "Ida", "Lars", "Freja", "Mikkel", "Emma", "Søren",
+               "Laura", "Peter", "Clara", "Henrik", "Maja", "Ole", "Alberte", "Niels", "Karen", "Emil",
+               "Asta", "Bo", "Ella", "Frederik", "Lærke", "Kasper", "Nanna", "Rasmus", "Signe", "Troels")
+LAST_NAMES = ("Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen",
+              "Sørensen", "Rasmussen", "Jørgensen")
+
+
+def citizen_name(number: int) -> str:
+    """A made-up full name, as the platforms give one; different citizens, different names."""
+    return f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[number // len(FIRST_NAMES) % len(LAST_NAMES)]}"
 
 
 @dataclass
@@ -37,7 +47,7 @@ class Citizens:
         text = str(record.get("text") or "")
         post_text = str(record.get("post_text") or DEFAULT_POST)
         number = next(self._numbers)
-        author_id, author_name = f"{9_000_000 + number}", f"Borger {number}"
+        author_id, author_name = f"{9_000_000 + number}", citizen_name(number)
         if platform == "x":
             return "x", self._on_x(kind, text, post_text, number)
         if platform == "linkedin":
@@ -54,7 +64,7 @@ class Citizens:
         return platform, self.graph.add_comment(post, text, author_id=author_id, author_name=author_name)
 
     def _on_x(self, kind: str, text: str, post_text: str, number: int) -> str:
-        user = self.x.add_user(f"borger{number}", f"Borger {number}")
+        user = self.x.add_user(f"borger{number}", citizen_name(number))
         if kind == "message":
             return self.x.send_dm(user, text)
         if kind in ("comment", "reply"):

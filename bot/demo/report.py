@@ -9,7 +9,16 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.demo.world import SandboxWorld
-from bot.models import Decision, DecisionKind, Event, Inquiry, InquiryState, Reminder
+from bot.models import (
+    Decision,
+    DecisionKind,
+    Event,
+    Inquiry,
+    InquiryState,
+    Reminder,
+    Reply,
+    ReplyState,
+)
 from bot.privacy import strip_invisible
 
 REMINDER_ACTIONS = ("reminded",)
@@ -63,7 +72,11 @@ def inquiry_row(world: SandboxWorld, inquiry: Inquiry, source_id: str | None) ->
             )
             .order_by(col(Reminder.sent_at))
         ).all()
+        failed = session.exec(
+            select(Reply).where(Reply.inquiry_id == inquiry.id).order_by(col(Reply.id).desc())
+        ).first()
     reminders = [{"kind": r.kind, "at": r.sent_at.isoformat() if r.sent_at else None} for r in sent]
+    send_failure = failed.last_error if failed is not None and failed.state is ReplyState.FAILED else None
     return {
         "id": source_id or str(inquiry.id),
         "route": inquiry.route,
@@ -74,6 +87,8 @@ def inquiry_row(world: SandboxWorld, inquiry: Inquiry, source_id: str | None) ->
         "posted": posted,
         "reminders": reminders,
         "reply": reply,
+        "state": inquiry.state.value,
+        "send_failure": send_failure,  # the platform's reason, when the last send was refused
     }
 
 
@@ -94,6 +109,9 @@ def summary(world: SandboxWorld, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "no_reply_needed": sum(1 for row in rows if row["no_reply_needed"]),
         "posted_to_chat": sum(1 for row in rows if row["posted"]),
         "answered": sum(1 for row in rows if row["reply"] and row["reply"]["text"] is not None),
+        "unanswered_needing_reply": sum(
+            1 for row in rows if not row["no_reply_needed"] and not (row["reply"] and row["reply"]["text"])),
+        "send_failed": sum(1 for row in rows if row["send_failure"]),
         "answered_within_deadline": in_time,
         "reminders": sum(actions[action] for action in REMINDER_ACTIONS),
         "escalations": sum(actions[action] for action in ESCALATION_ACTIONS),

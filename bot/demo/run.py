@@ -27,6 +27,7 @@ from bot.models import Event, Inquiry, InquiryState
 SAMPLES = Path(__file__).with_name("samples.jsonl")
 DEMO_START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Copenhagen
 STEP = timedelta(minutes=15)
+SETTLE_STEPS = 8  # two simulated hours for throttled replies to go out
 DRAFT = "Hej\n\nTak for din henvendelse. {svar}\n\nVenlig hilsen Mette, Albertslund Kommune"
 URGENT_ANSWER = ("Tak fordi du sagde det. Er der fare for liv, så ring 112. Vi har givet beredskabet "
                  "besked.\n\nVenlig hilsen Mette, Albertslund Kommune")
@@ -221,15 +222,42 @@ def run_demo(rules_file: str, echo: Echo, *, inquiries: Path | None = None,
     return result
 
 
+OPENINGS = ("Tak for din henvendelse.", "Tak fordi du skrev til os.", "Godt spørgsmål.",
+            "Tak for din besked.", "Det er godt, at du spørger.")
+ANSWERS = ("Her er svaret på dit spørgsmål.", "Vi har set på det, og her er svaret.",
+           "Her er, hvad vi kan fortælle.", "Vi har undersøgt det for dig.", "Her er vores svar.")
+
+
 def answer_everything(demo: Demo, records: list[dict[str, Any]]) -> None:
+    """Every inquiry needing a reply is drafted by its department and approved.
+
+    The scripted specialists write as people do: from the configured greeting and sign-off
+    (the citizen's first name in `{navn}`) and never the very same answer twice, since X
+    refuses a post identical to one the account already made (platform-apis.md, X)."""
     demo.citizens_write(records)
+    written: set[str] = set()
     for inquiry in demo.open_inquiries(InquiryState.POSTED):
         if inquiry.no_reply_needed:
             continue
         demo.world.reply_in_thread(specialist_for(inquiry.route), inquiry.id or 0,
-                                   DRAFT.format(svar="Her er svaret på dit spørgsmål."))
+                                   scripted_answer(demo, inquiry, written))
         demo.world.click(OFFICERS[0], inquiry.id or 0, "approve", on="approval")
     demo.tick()
+    for _ in range(SETTLE_STEPS):  # replies a platform throttled stay queued; the sweep sends them
+        if not demo.open_inquiries(InquiryState.SENDING):
+            break
+        demo.advance(STEP)
+        demo.tick()
+
+
+def scripted_answer(demo: Demo, inquiry: Inquiry, written: set[str]) -> str:
+    """A specialist's answer in the configured template, worded unlike every earlier one."""
+    greeting, sign_off = demo.world.workflow.queries.salutation(inquiry.id or 0, f"Specialist {inquiry.route}")
+    candidates = (f"{greeting}\n\n{opening} {answer}\n\n{sign_off}" for answer in ANSWERS for opening in OPENINGS)
+    text = next((c for c in candidates if c not in written),
+                f"{greeting}\n\n{OPENINGS[0]} {ANSWERS[0]} (henvendelse {inquiry.id})\n\n{sign_off}")
+    written.add(text)
+    return text
 
 
 def _all(demo: Demo) -> list[Inquiry]:

@@ -107,6 +107,8 @@ class FakeSlack:
             self._post_tokens: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
             self._tiers = TierBuckets()
             self.scopes: frozenset[str] | None = self._granted
+            self._content_refusals: list[tuple[str, str]] = []  # (text in the message, error)
+            self._token_refusal: str | None = None
             self.add_user(BOT_USER, "borgerbot", is_bot=True)
 
     # --- arranging the world ---------------------------------------------------------------
@@ -175,6 +177,30 @@ class FakeSlack:
             self._injected.setdefault(method, []).append(
                 _Injected(error, status, retry_after, times))
 
+    def refuse_messages_containing(self, text: str, error: str = "msg_too_long") -> None:
+        """Every `chat.postMessage` whose text or blocks contain `text` is refused with `error`,
+        as Slack refuses a message it cannot take (`msg_too_long`, `msg_blocks_too_long`,
+        `invalid_blocks`: docs.slack.dev/reference/methods/chat.postMessage, "Errors"),
+        however often it is sent; other messages to the same channel go through."""
+        with self._lock:
+            self._content_refusals.append((text, error))
+
+    def archive(self, channel: str) -> None:
+        """An administrator archives the channel: posting there answers `is_archived`."""
+        with self._lock:
+            self.workspace.channels[channel].archived = True
+
+    def revoke_token(self, error: str = "token_revoked") -> None:
+        """Slack refuses the bot itself from now on: every call answers `error`
+        (`invalid_auth`, `account_inactive`, `token_revoked`: the errors every Web API method
+        lists, docs.slack.dev/reference/methods/auth.test), until `restore_token`."""
+        with self._lock:
+            self._token_refusal = error
+
+    def restore_token(self) -> None:
+        with self._lock:
+            self._token_refusal = None
+
     def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
         """The next `times` calls to `method` take effect, but their answer comes `seconds` late."""
         with self._lock:
@@ -191,6 +217,7 @@ class FakeSlack:
         with self._lock:
             self._injected.clear()
             self._transport.clear()
+            self._content_refusals.clear()
 
     def take_transport(self, method: str) -> Transport | None:
         """The delay or drop switch for this call, consumed (the HTTP layer acts on it)."""
@@ -275,9 +302,13 @@ class FakeSlack:
             raise SlackFailure("not_authed")
         if token != self.bot_token:
             raise SlackFailure("invalid_auth")
+        if self._token_refusal is not None:
+            raise SlackFailure(self._token_refusal)
         self._raise_injected(method)
         if self.rate_tiers:
             self._tiers.take(method, self.clock())
+        if method == "chat.postMessage":
+            self._refuse_content(args)
         if method == "auth.test":
             return {"url": "https://fake.slack.local/", "team": "Fake Kommune", "user": "borgerbot",
                     "team_id": self.team_id, "user_id": BOT_USER, "bot_id": BOT_ID,
@@ -308,6 +339,12 @@ class FakeSlack:
         if injected.remaining <= 0:
             queue.pop(0)
         raise SlackFailure(injected.error, status=injected.status, retry_after=injected.retry_after)
+
+    def _refuse_content(self, args: Args) -> None:
+        content = f"{args.get('text') or ''}\n{args.get('blocks') or ''}"
+        for text, error in self._content_refusals:
+            if text in content:
+                raise SlackFailure(error)
 
     def _throttle_posts(self, channel: str) -> None:
         if self._post_interval is None:

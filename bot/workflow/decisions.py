@@ -209,7 +209,9 @@ class Decisions:
                 text = (edited_text if edited_text is not None else (draft.text if draft else "")).strip()
                 if not text:
                     raise InvalidTransition("there is no draft to approve")
-                self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.SENDING)
+                # a refused send may be corrected and sent again from the same approval request
+                allowed = [InquiryState.DRAFTED] + ([InquiryState.SEND_FAILED] if edited_text is not None else [])
+                self.ctx.transition(session, inquiry_id, allowed, InquiryState.SENDING)
                 # The transition holds the inquiry's row: an edit that committed before it is
                 # visible now, and one that did not will find the inquiry already sending.
                 current = self.presenter.latest_draft(session, inquiry_id)
@@ -278,7 +280,8 @@ class Decisions:
         with self.ctx.store.session() as session:
             self.ctx.require_officer(session, actor, "reject", inquiry_id)
             draft = self.presenter.latest_draft(session, inquiry_id)
-            self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED], InquiryState.POSTED)
+            self.ctx.transition(session, inquiry_id, [InquiryState.DRAFTED, InquiryState.SEND_FAILED],
+                                InquiryState.POSTED)  # after a refused send: ask for a new draft
             session.add(Decision(
                 inquiry_id=inquiry_id, draft_id=draft.id if draft else None, decided_by=actor,
                 kind=DecisionKind.REJECTED, comment=comment.strip(), created_at=self.ctx.now(),

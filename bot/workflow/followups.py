@@ -9,7 +9,8 @@ inquiry out of its new department's channel. The change therefore stores what it
 what is left, backing off while chat keeps failing.
 
 A redraw row is deleted by the redraw that drew the state it was stored with. A note is
-posted through the outbox under its row's id, and the row is deleted in the transaction
+posted through the outbox under its row's random key (never its id: SQLite hands a deleted
+row's id to the next row, whose note would be skipped as posted), and the row is deleted in the transaction
 that stores the note's `ts`, so a note reaches chat once however often it is tried; the
 card of a move is posted under a key of its own the same way.
 """
@@ -25,6 +26,7 @@ from sqlmodel import Session, col, select
 from bot.chat.base import ChatRef
 from bot.errors import ChatError
 from bot.models import ChatFollowUp, Event
+from bot.workflow.chat_health import ChatHealth
 from bot.workflow.context import MOVE, REDRAW, WorkflowContext
 from bot.workflow.presenter import Presenter
 
@@ -50,6 +52,7 @@ class FollowUps:
     def __init__(self, ctx: WorkflowContext, presenter: Presenter) -> None:
         self.ctx = ctx
         self.presenter = presenter
+        self.health = ChatHealth(ctx, presenter.outbox)
 
     def carry_out_now(self, follow_up_id: int) -> None:
         """Carry out a follow-up right after the commit that stored it; if chat fails, the sweep will."""
@@ -57,7 +60,9 @@ class FollowUps:
             self._carry_out(follow_up_id)
 
     def run_due(self) -> int:
-        """Carry out the follow-ups that are due, oldest first; returns how many chat now has."""
+        """Carry out the follow-ups that are due, oldest first; returns how many chat now has.
+        While chat refuses the bot, first try the notice that it is back (it posts once it is)."""
+        self.health.announce_recovery()
         now = self.ctx.now()
         with self.ctx.store.session() as session:
             due = session.exec(
@@ -127,7 +132,7 @@ class FollowUps:
         def posted(session: Session, _ref: ChatRef) -> None:
             session.execute(delete(ChatFollowUp).where(col(ChatFollowUp.id) == note_id))
 
-        self.presenter.outbox.post_once(f"note:{note_id}", note.channel, post,
+        self.presenter.outbox.post_once(note.key, note.channel, post,
                                         thread_ts=note.thread_ts, then=posted)
 
     def _give_up(self, follow_up: ChatFollowUp) -> None:

@@ -13,11 +13,19 @@ Slack", so claiming the whole batch up front is as safe as claiming one message 
 a crash leaves rows without `ts`, and the next attempt looks for their markers first. A
 batch that stops early (a failure, or out of time) drops the claims it never tried, so the
 next attempt posts those without searching Slack's history for them.
+
+A message chat refuses for good (`ChatRefused`: too long, invalid blocks, no such channel,
+archived) certainly did not reach chat: its row records the refusal and a back-off, it is
+skipped until then, the rest of the batch goes on, and the communication unit is told once
+what to do (a note owed under a key of its own; see `bot.texts.chat_refused`). When chat
+refuses the bot itself (`ChatAuthRefused`), nothing is dropped: the claim is freed as after
+any failure and the refusal is stored for the health output (`bot.workflow.chat_health`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,10 +34,12 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from bot import texts
 from bot.chat.base import ChatRef
-from bot.errors import ChatError
-from bot.models import ChatPost
-from bot.workflow.context import WorkflowContext
+from bot.errors import ChatAuthRefused, ChatError, ChatRefused
+from bot.models import ChatFollowUp, ChatPost
+from bot.workflow.chat_health import record_bot_refused
+from bot.workflow.context import NOTE, WorkflowContext
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,19 @@ RENEW_AFTER = CLAIM / 4
 
 _POSTS = ChatPost.__table__  # type: ignore[attr-defined]
 
+REFUSED_FIRST_WAIT = timedelta(minutes=5)
+REFUSED_LONGEST_WAIT = timedelta(hours=1)
+"""A refused message is tried again only now and then: once a person has fixed the cause
+(invited the bot, reopened the channel) it appears within the hour, without hammering Slack."""
+
+_INQUIRY_OF_KEY = re.compile(r"^(?:card|approval|urgent|escalation|missed|reminder):(\d+)")
+_TOLD = "refused:"
+
+
+def refused_wait(refusals: int) -> timedelta:
+    """Doubling from five minutes to at most an hour."""
+    return min(REFUSED_FIRST_WAIT * (1 << min(max(refusals - 1, 0), 4)), REFUSED_LONGEST_WAIT)
+
 
 @dataclass(frozen=True)
 class Message:
@@ -79,6 +102,10 @@ class _Claimed:
 
 class PostInFlight(ChatError):
     """Another thread or replica is posting this key right now; try again later."""
+
+
+class BackedOff(ChatError):
+    """Chat refused this message for good not long ago; it waits out its back-off."""
 
 
 class Outbox:
@@ -106,6 +133,13 @@ class Outbox:
                 found = self.ctx.chat.find_marked(row.channel, key, thread_ts=thread_ts,
                                                   since=row.attempted_at)
             ref = found or post(key)
+        except ChatRefused as exc:
+            self._refused(key, row.channel, exc)
+            raise
+        except ChatAuthRefused as exc:
+            self._release(key)
+            record_bot_refused(self.ctx, exc)
+            raise
         except BaseException:
             self._release(key)
             raise
@@ -127,19 +161,24 @@ class Outbox:
     def _reclaim(self, key: str, now: datetime) -> _Claimed:
         """The key has a row: an earlier attempt, or one in flight elsewhere."""
         with self.ctx.store.session() as session:
+            # a refusal says the last attempt surely did not reach chat: no need to search it
+            refused = session.execute(select(_POSTS.c.refused).where(_POSTS.c.key == key)).scalar()
             taken = session.execute(
                 update(ChatPost)
                 .where(col(ChatPost.key) == key, col(ChatPost.ts).is_(None),
-                       or_(col(ChatPost.claimed_until).is_(None), col(ChatPost.claimed_until) <= now))
-                .values(claimed_until=now + CLAIM)
+                       or_(col(ChatPost.claimed_until).is_(None), col(ChatPost.claimed_until) <= now),
+                       or_(col(ChatPost.retry_at).is_(None), col(ChatPost.retry_at) <= now))
+                .values(claimed_until=now + CLAIM, refused="")
             )
             row = session.get(ChatPost, key)
         assert row is not None
         if row.ts is not None:
             return _Claimed(row.channel, row.ts, row.attempted_at, True)
         if taken.rowcount != 1:  # type: ignore[attr-defined]
+            if row.retry_at is not None and row.retry_at > now:
+                raise BackedOff(f"chat post {key} was refused ({row.refused}); next try at {row.retry_at:%H:%M}")
             raise PostInFlight(f"chat post {key} is being posted elsewhere")
-        return _Claimed(row.channel, None, row.attempted_at, True)
+        return _Claimed(row.channel, None, row.attempted_at, not refused)
 
     def _settle(self, key: str, ref: ChatRef, then: Settled | None) -> None:
         """Remember where the message is; the channel id replaces a "#name" for later lookups."""
@@ -148,6 +187,35 @@ class Outbox:
                             .values(channel=ref.channel, ts=ref.ts, claimed_until=None))
             if then is not None:
                 then(session, ref)
+
+    def _refused(self, key: str, channel: str, exc: ChatRefused) -> None:
+        """Chat refused the message for good: back it off, and tell the unit the first time."""
+        now = self.ctx.now()
+        with self.ctx.store.session() as session:
+            refusals = (session.execute(select(_POSTS.c.refusals).where(_POSTS.c.key == key)).scalar() or 0) + 1
+            wait = refused_wait(refusals)
+            session.execute(update(ChatPost).where(col(ChatPost.key) == key).values(
+                refused=exc.code[:50], refusals=refusals, retry_at=now + wait, claimed_until=None))
+        log.warning("chat refused post %s for good (%s, %s times); next try in %s", key, exc.code, refusals, wait)
+        if refusals == 1 and not key.startswith(_TOLD):
+            self._tell_unit(key, channel, exc)
+
+    def _tell_unit(self, key: str, channel: str, exc: ChatRefused) -> None:
+        """A note to the unit, owed under a key that says what it is about: one per message
+        refused for its content, one a day per channel refused as a whole."""
+        now, comms = self.ctx.now(), self.ctx.setup.comms_channel
+        about = f"{channel}:{exc.code}:{now.date().isoformat()}" if exc.channel_wide else key
+        found = _INQUIRY_OF_KEY.match(key)
+        shown = channel if channel.startswith("#") else f"<#{channel}>"
+        text = texts.chat_refused(texts.chat_refused_what(int(found.group(1)) if found else None), shown, exc.code)
+        try:
+            with self.ctx.store.session() as session:
+                session.add(ChatFollowUp(kind=NOTE, channel=comms, text=text, key=f"{_TOLD}{about}",
+                                         created_at=now, due_at=now))
+        except IntegrityError:
+            return  # already told
+        if channel == comms:
+            log.error("chat refuses posts to the communication unit's own channel %s (%s)", comms, exc.code)
 
     def _release(self, key: str) -> None:
         """The attempt failed (perhaps after Slack stored it): free the key, keep the doubt."""
@@ -174,9 +242,23 @@ class Outbox:
                 if claim.ts is not None:
                     ref = ChatRef(claim.channel, claim.ts)
                 else:
-                    found = self.ctx.chat.find_marked(claim.channel, message.key,
-                                                      since=claim.attempted_at) if claim.claimed_again else None
-                    ref = found or message.post(message.key)
+                    try:
+                        found = self.ctx.chat.find_marked(claim.channel, message.key,
+                                                          since=claim.attempted_at) if claim.claimed_again else None
+                        ref = found or message.post(message.key)
+                    except ChatRefused as exc:
+                        left.pop(0)
+                        attempting = None
+                        self._refused(message.key, claim.channel, exc)
+                        if exc.channel_wide:  # the rest for that channel would be refused the same way
+                            same = [m for m in left if m.channel == message.channel and claims[m.key].ts is None]
+                            for other in same:
+                                left.remove(other)
+                                self._refused(other.key, claims[other.key].channel, exc)
+                        continue
+                    except ChatAuthRefused as exc:
+                        record_bot_refused(self.ctx, exc)
+                        raise
                 done.append((message.key, ref))
                 left.pop(0)
                 attempting = None
@@ -217,7 +299,7 @@ class Outbox:
             try:
                 claims[message.key] = (self._reclaim(message.key, now) if message.key in known
                                        else self._claim(message.key, message.channel, None))
-            except PostInFlight:
+            except (PostInFlight, BackedOff):
                 continue
         return claims
 

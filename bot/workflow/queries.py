@@ -13,7 +13,14 @@ from bot.officers import Officers
 from bot.workflow.context import WorkflowContext
 from bot.workflow.views import card_view
 
-PLACEHOLDER = re.compile(r"\{(navn|fornavn)\}")
+PLACEHOLDER = re.compile(r"( ?)\{(navn|fornavn)\}")
+
+
+def first_name(name: str) -> str:
+    """The first word of a name as the platform gives it; empty when it is no name (a
+    missing one, or a handle such as "@borger12")."""
+    word = (name.split() or [""])[0]
+    return word if word[:1].isalpha() else ""
 
 
 class Queries:
@@ -47,14 +54,19 @@ class Queries:
             return [card_view(self.ctx, session, row) for row in rows]
 
     def salutation(self, inquiry_id: int, writer_name: str) -> tuple[str, str]:
-        """The configured greeting and sign-off with `{navn}` (the citizen) and `{fornavn}`
-        (the writer's first name) filled in, so a draft starts ready to finish."""
+        """The configured greeting and sign-off with `{navn}` (the citizen's first name) and
+        `{fornavn}` (the writer's) filled in, so a draft starts ready to finish and answers to
+        different people differ naturally. A name the platform does not give is left out with
+        the space before it ("Hej {navn}" becomes "Hej"). Only the writer's template is
+        filled here; the connector never alters the approved text."""
         with self.ctx.store.session() as session:
             citizen = self.ctx.load(session, inquiry_id).author_name
-        names = {"navn": citizen, "fornavn": (writer_name.split() or [""])[0]}
+        names = {"navn": first_name(citizen), "fornavn": first_name(writer_name)}
 
         def fill(template: str) -> str:
-            return PLACEHOLDER.sub(lambda match: names[match.group(1)], template)
+            return PLACEHOLDER.sub(
+                lambda match: f"{match.group(1)}{names[match.group(2)]}" if names[match.group(2)] else "",
+                template)
 
         return fill(self.ctx.setup.greeting), fill(self.ctx.setup.signoff)
 

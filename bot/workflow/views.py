@@ -18,7 +18,8 @@ DEPARTMENT_ACTIONS = {
 }
 APPROVAL_ACTIONS = {
     InquiryState.DRAFTED: ("approve", "edit", "reject", "hide"),
-    InquiryState.SEND_FAILED: ("retry",),
+    # after a refused send: the same text again, a corrected text, or a new draft from the department
+    InquiryState.SEND_FAILED: ("retry", "edit", "reject"),
 }
 
 

@@ -1,7 +1,7 @@
 """Which chat messages of anonymised inquiries still show the citizen, so retention redacts them once.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0011
 """
 
 from __future__ import annotations

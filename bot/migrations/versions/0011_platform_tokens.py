@@ -3,7 +3,7 @@ paused by a usage cap remembers that the unit was told, and chat follow-up ids a
 reused on SQLite (a reused id made the outbox take a new note for one already posted).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
