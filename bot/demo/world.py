@@ -54,14 +54,16 @@ class SandboxWorld:
         *,
         clock: Callable[[], datetime] = utcnow,
         slack_messages_per_second: float = 1000.0,
+        slack_rate_tiers: bool = True,
         store: Store | None = None,
     ) -> None:
         """`store` is an already migrated database (tests pass one per backend); by default
-        `database_url` is opened and migrated."""
+        `database_url` is opened and migrated. `slack_rate_tiers` off lifts the fake Slack's
+        per-minute method tiers, for a run whose simulated minutes pass in real milliseconds."""
         self.graph, self.linkedin, self.x = GraphEmulator(), LinkedInEmulator(), XEmulator()
         for emulator in (self.graph, self.linkedin, self.x):
             emulator.start()
-        self.slack = FakeSlack(bot_token=BOT_TOKEN).start()
+        self.slack = FakeSlack(bot_token=BOT_TOKEN, rate_tiers=slack_rate_tiers).start()
         self.clock = clock
         self.citizens = Citizens(self.graph, self.linkedin, self.x)
         config = load_configuration(str(rules_file))
