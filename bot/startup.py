@@ -11,6 +11,7 @@ work stops the start with one line saying what to do, instead of failing card by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import texts
 from bot.assembly import Configuration
 from bot.errors import ChatError, ConfigError
+
+log = logging.getLogger(__name__)
 
 REFUSED_TOKEN = {"invalid_auth", "not_authed", "token_revoked", "token_expired",
                  "account_inactive", "no_permission", "missing_scope"}
@@ -35,9 +38,18 @@ def configured_channels(config: Configuration) -> list[str]:
 
 def check_slack(web: WebClient, config: Configuration) -> None:
     """Raise `ConfigError` (or `ChatError` when Slack is unreachable) naming the first
-    thing an operator must fix; return quietly when Slack is ready."""
-    _call(web.auth_test)
-    problems = missing_channels(_visible_channels(web), configured_channels(config))
+    thing an operator must fix; return quietly when Slack is ready.
+
+    A throttled Slack says nothing about the set-up, so the check is skipped with a WARNING
+    rather than refusing to start (a replica restarting often would never start again); a
+    channel that is really missing is then reported to the unit by the first refused card."""
+    try:
+        _call(web.auth_test)
+        visible = _visible_channels(web)
+    except _Throttled:
+        log.warning("Slack throttled the start-up check of the token and channels; skipped")
+        return
+    problems = missing_channels(visible, configured_channels(config))
     if problems:
         raise ConfigError("; ".join(problems), file=config.rules.file,
                           hint="create the channel or fix its name in the rules file, and "
@@ -77,6 +89,8 @@ def _call(method: Any, **arguments: Any) -> dict[str, Any]:
         response = method(**arguments)
     except SlackApiError as exc:
         code = str(exc.response.get("error", "unknown"))
+        if code == "ratelimited":
+            raise _Throttled() from None
         if code in REFUSED_TOKEN:
             raise ConfigError(f"Slack refused BORGERBOT_SLACK_BOT_TOKEN ({code})",
                               key="BORGERBOT_SLACK_BOT_TOKEN",
@@ -87,3 +101,7 @@ def _call(method: Any, **arguments: Any) -> dict[str, Any]:
         raise ChatError(f"cannot reach Slack at BORGERBOT_SLACK_API_URL ({type(exc).__name__}); "
                         "check the network or proxy") from None
     return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+class _Throttled(Exception):
+    """Slack answered 429 during the start-up check."""
