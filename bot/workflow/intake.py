@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot import deadlines, routing, texts
 from bot.chat.base import ChatGateway, ChatRef, InquiryView
-from bot.errors import ChatError
+from bot.errors import ChatAuthRefused, ChatError
 from bot.models import AccountStatus, ChatPost, Inquiry, InquiryKind, InquiryState
 from bot.platforms.base import IncomingItem, OwnReply, SetAside, target_to_json
 from bot.platforms.http import STOPPING
@@ -292,7 +292,11 @@ class Intake:
 
     def _report_card_failure(self, channel: str, first: int, exc: ChatError) -> None:
         """A channel's cards cannot be posted: the unit hears of it once per stuck card (the
-        first of the batch that failed), with what to do; the cards wait and go out later."""
+        first of the batch that failed), with what to do; the cards wait and go out later.
+        Slack refusing the bot itself is not a channel's problem: `chat_health` reports that
+        once, and every channel's cards wait for it."""
+        if isinstance(exc, ChatAuthRefused):
+            return
         log.error("cards for %s cannot be posted (inquiry %s first): %s; check that the channel "
                   "exists and the bot is a member", channel, first, exc)
         text = texts.cards_not_posted(slack_escape(channel), slack_escape(str(exc)[:200]))
